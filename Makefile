@@ -1,0 +1,61 @@
+# wxgate — run `make help` for the targets.
+
+GO          ?= go
+BIN         := $(CURDIR)/.bin
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME    ?= 15s
+BENCHTIME   ?= 2s
+BENCHCOUNT  ?= 5
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "; print "Targets:"} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build ./.bin/wxgate
+	$(GO) build -o $(BIN)/wxgate ./cmd/wxgate
+
+.PHONY: run
+run: ## run the demo (emulator + gateway + demo site)
+	$(GO) run ./cmd/wxgate demo
+
+.PHONY: test
+test: vet lint race ## everything CI checks: go vet, staticcheck, go test -race ./...
+
+.PHONY: vet
+vet: ## go vet ./...
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+.PHONY: lint
+lint: $(STATICCHECK) ## gofmt check and staticcheck (installed into ./.bin if missing)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(STATICCHECK) ./...
+
+.PHONY: race
+race: ## go test -race ./...
+	$(GO) test -race -count=1 ./...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+.PHONY: bench
+bench: ## run the benchmarks (BENCHCOUNT runs each) and print the figures
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./... | tee $(BIN)/bench.txt
+	@$(GO) run ./internal/benchsum < $(BIN)/bench.txt
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BIN)

@@ -1,0 +1,105 @@
+// Command benchsum reads `go test -bench -count N` output on stdin and
+// prints, for every benchmark and metric, the median and the spread of the
+// N runs, so figures from a noisy machine are reported as medians.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type key struct{ pkg, bench, unit string }
+
+func main() {
+	if err := summarize(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchsum:", err)
+		os.Exit(1)
+	}
+}
+
+func summarize(r io.Reader, w io.Writer) error {
+	samples := map[key][]float64{}
+	var order []key
+	pkg := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = p
+			continue
+		}
+		if !strings.HasPrefix(line, "Benchmark") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		name := trimProcs(f[0])
+		// f[1] is the iteration count; then value/unit pairs.
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			k := key{pkg, name, f[i+1]}
+			if _, seen := samples[k]; !seen {
+				order = append(order, k)
+			}
+			samples[k] = append(samples[k], v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("no benchmark lines on input")
+	}
+	fmt.Fprintf(w, "\nMedians (runs, min..max):\n")
+	last := ""
+	for _, k := range order {
+		if k.pkg != last {
+			fmt.Fprintf(w, "%s\n", k.pkg)
+			last = k.pkg
+		}
+		s := samples[k]
+		sort.Float64s(s)
+		fmt.Fprintf(w, "  %-58s %14s %-10s (%d, %s..%s)\n", k.bench, format(median(s)), k.unit, len(s), format(s[0]), format(s[len(s)-1]))
+	}
+	return nil
+}
+
+// trimProcs drops the -GOMAXPROCS suffix go test adds to benchmark names.
+func trimProcs(name string) string {
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+func median(s []float64) float64 {
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func format(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+}
