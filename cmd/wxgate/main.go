@@ -26,6 +26,7 @@ type command struct {
 var commands = map[string]command{
 	"version":  versionCommand,
 	"emulator": emulatorCommand,
+	"keys":     keysCommand,
 }
 
 // exitError carries a specific exit status out of a subcommand.
