@@ -1,0 +1,573 @@
+package memory
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wxgate/wxgate/storage"
+)
+
+var (
+	errClosed           = fmt.Errorf("memory: store is closed: %w", storage.ErrUnavailable)
+	errUserNotFound     = fmt.Errorf("memory: user: %w", storage.ErrNotFound)
+	errIdentityNotFound = fmt.Errorf("memory: identity: %w", storage.ErrNotFound)
+	errSessionNotFound  = fmt.Errorf("memory: session: %w", storage.ErrNotFound)
+	errUserExists       = fmt.Errorf("memory: user id exists: %w", storage.ErrConflict)
+	errIdentityExists   = fmt.Errorf("memory: identity id exists: %w", storage.ErrConflict)
+	errSessionExists    = fmt.Errorf("memory: session id or token hash exists: %w", storage.ErrConflict)
+	errUnionIDHeld      = fmt.Errorf("memory: unionid index is held by another user: %w", storage.ErrConflict)
+)
+
+// Store is a storage.Store in process memory. The zero value is not
+// usable; call New.
+type Store struct {
+	mu     sync.RWMutex
+	closed bool
+
+	users      map[string]*storage.User
+	identities map[string]*identity
+	byOpenID   map[string]*identity   // OpenIDIndex -> identity
+	byUser     map[string][]*identity // UserID -> identities
+	unions     map[string]*union      // UnionIDIndex -> the user holding it
+	seq        uint64                 // creation order of identities
+
+	sessions     map[string]*storage.Session
+	byToken      map[string]*storage.Session
+	userSessions map[string]map[string]*storage.Session // UserID -> ID -> session
+
+	events []storage.Event // events[i].ID == i+1
+}
+
+type identity struct {
+	storage.Identity
+	seq uint64
+}
+
+// union records which user holds a UnionIDIndex and through how many of
+// their identities.
+type union struct {
+	userID string
+	n      int
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		users:        map[string]*storage.User{},
+		identities:   map[string]*identity{},
+		byOpenID:     map[string]*identity{},
+		byUser:       map[string][]*identity{},
+		unions:       map[string]*union{},
+		sessions:     map[string]*storage.Session{},
+		byToken:      map[string]*storage.Session{},
+		userSessions: map[string]map[string]*storage.Session{},
+	}
+}
+
+// lock checks ctx and takes the write lock; the caller unlocks.
+func (s *Store) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
+	return nil
+}
+
+// rlock checks ctx and takes the read lock; the caller unlocks.
+func (s *Store) rlock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	return nil
+}
+
+// LinkIdentity implements storage.UserStore.
+func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (storage.LinkResult, error) {
+	in := normIdentity(req.Identity)
+	if err := s.lock(ctx); err != nil {
+		return storage.LinkResult{}, err
+	}
+	defer s.mu.Unlock()
+
+	// Rule 1: the identity exists.
+	if idn, ok := s.byOpenID[string(in.OpenIDIndex)]; ok {
+		if len(idn.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
+			if u, held := s.unions[string(in.UnionIDIndex)]; !held || u.userID == idn.UserID {
+				idn.UnionIDIndex, idn.UnionID = in.UnionIDIndex, in.UnionID
+				s.hold(idn.UnionIDIndex, idn.UserID)
+			}
+		}
+		return storage.LinkResult{User: copyUser(s.users[idn.UserID]), Identity: copyIdentity(&idn.Identity)}, nil
+	}
+	if _, dup := s.identities[in.ID]; dup {
+		return storage.LinkResult{}, errIdentityExists
+	}
+	// Rule 2: another identity of a user carries the unionid.
+	if len(in.UnionIDIndex) > 0 {
+		if u, held := s.unions[string(in.UnionIDIndex)]; held {
+			in.UserID = u.userID
+			s.addIdentity(in)
+			return storage.LinkResult{User: copyUser(s.users[u.userID]), Identity: copyIdentity(&in), CreatedIdentity: true}, nil
+		}
+	}
+	// Rule 3: a new person.
+	nu := normUser(req.NewUser)
+	if _, dup := s.users[nu.ID]; dup {
+		return storage.LinkResult{}, errUserExists
+	}
+	s.users[nu.ID] = &nu
+	in.UserID = nu.ID
+	s.addIdentity(in)
+	return storage.LinkResult{User: copyUser(&nu), Identity: copyIdentity(&in), CreatedUser: true, CreatedIdentity: true}, nil
+}
+
+// addIdentity stores a normalized identity whose ID and OpenIDIndex are new.
+func (s *Store) addIdentity(in storage.Identity) {
+	s.seq++
+	idn := &identity{Identity: in, seq: s.seq}
+	s.identities[in.ID] = idn
+	s.byOpenID[string(in.OpenIDIndex)] = idn
+	s.byUser[in.UserID] = append(s.byUser[in.UserID], idn)
+	s.hold(in.UnionIDIndex, in.UserID)
+}
+
+// hold counts one more identity of userID carrying index.
+func (s *Store) hold(index []byte, userID string) {
+	if len(index) == 0 {
+		return
+	}
+	if u, ok := s.unions[string(index)]; ok {
+		u.n++
+		return
+	}
+	s.unions[string(index)] = &union{userID: userID, n: 1}
+}
+
+// release counts one identity less carrying index.
+func (s *Store) release(index []byte) {
+	if len(index) == 0 {
+		return
+	}
+	if u, ok := s.unions[string(index)]; ok {
+		if u.n--; u.n == 0 {
+			delete(s.unions, string(index))
+		}
+	}
+}
+
+// GetUser implements storage.UserStore.
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.User{}, err
+	}
+	defer s.mu.RUnlock()
+	u, ok := s.users[id]
+	if !ok {
+		return storage.User{}, errUserNotFound
+	}
+	return copyUser(u), nil
+}
+
+// UpdateUser implements storage.UserStore. fn runs under the store's lock:
+// it must not call the store.
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(storage.User) (storage.User, error)) (storage.User, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.User{}, err
+	}
+	defer s.mu.Unlock()
+	cur, ok := s.users[id]
+	if !ok {
+		return storage.User{}, errUserNotFound
+	}
+	next, err := fn(copyUser(cur))
+	if err != nil {
+		return storage.User{}, err
+	}
+	next = normUser(next)
+	next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
+	*cur = next
+	return copyUser(cur), nil
+}
+
+// GetIdentity implements storage.UserStore.
+func (s *Store) GetIdentity(ctx context.Context, id string) (storage.Identity, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.Identity{}, err
+	}
+	defer s.mu.RUnlock()
+	idn, ok := s.identities[id]
+	if !ok {
+		return storage.Identity{}, errIdentityNotFound
+	}
+	return copyIdentity(&idn.Identity), nil
+}
+
+// GetIdentityByOpenID implements storage.UserStore.
+func (s *Store) GetIdentityByOpenID(ctx context.Context, openIDIndex []byte) (storage.Identity, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.Identity{}, err
+	}
+	defer s.mu.RUnlock()
+	idn, ok := s.byOpenID[string(openIDIndex)]
+	if !ok {
+		return storage.Identity{}, errIdentityNotFound
+	}
+	return copyIdentity(&idn.Identity), nil
+}
+
+// ListIdentities implements storage.UserStore: oldest CreatedAt first,
+// identities created at the same instant in the order they were stored.
+func (s *Store) ListIdentities(ctx context.Context, userID string) ([]storage.Identity, error) {
+	if err := s.rlock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	list := slices.Clone(s.byUser[userID])
+	slices.SortFunc(list, func(a, b *identity) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := make([]storage.Identity, len(list))
+	for i, idn := range list {
+		out[i] = copyIdentity(&idn.Identity)
+	}
+	return out, nil
+}
+
+// UpdateIdentity implements storage.UserStore. fn runs under the store's
+// lock: it must not call the store.
+func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.Identity{}, err
+	}
+	defer s.mu.Unlock()
+	cur, ok := s.identities[id]
+	if !ok {
+		return storage.Identity{}, errIdentityNotFound
+	}
+	next, err := fn(copyIdentity(&cur.Identity))
+	if err != nil {
+		return storage.Identity{}, err
+	}
+	next = normIdentity(next)
+	next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
+	if !bytes.Equal(next.UnionIDIndex, cur.UnionIDIndex) {
+		if u, held := s.unions[string(next.UnionIDIndex)]; held && u.userID != cur.UserID {
+			return storage.Identity{}, errUnionIDHeld
+		}
+		s.release(cur.UnionIDIndex)
+		s.hold(next.UnionIDIndex, cur.UserID)
+	}
+	cur.Identity = next
+	return copyIdentity(&cur.Identity), nil
+}
+
+// ScanIdentities implements storage.UserStore.
+func (s *Store) ScanIdentities(ctx context.Context, afterID string, limit int) ([]storage.Identity, error) {
+	if err := s.rlock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	ids := after(s.identities, afterID, limit)
+	out := make([]storage.Identity, len(ids))
+	for i, id := range ids {
+		out[i] = copyIdentity(&s.identities[id].Identity)
+	}
+	return out, nil
+}
+
+// ScanUsers implements storage.UserStore.
+func (s *Store) ScanUsers(ctx context.Context, afterID string, limit int) ([]storage.User, error) {
+	if err := s.rlock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	ids := after(s.users, afterID, limit)
+	out := make([]storage.User, len(ids))
+	for i, id := range ids {
+		out[i] = copyUser(s.users[id])
+	}
+	return out, nil
+}
+
+// after returns the first limit keys of m greater than afterID, in order.
+// A limit of 0 or less means 100, as for events.
+func after[V any](m map[string]V, afterID string, limit int) []string {
+	if limit <= 0 {
+		limit = 100
+	}
+	var ids []string
+	for id := range m {
+		if id > afterID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return ids
+}
+
+// CreateSession implements storage.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
+	n := normSession(sess)
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, dup := s.sessions[n.ID]; dup {
+		return errSessionExists
+	}
+	if _, dup := s.byToken[string(n.TokenHash)]; dup {
+		return errSessionExists
+	}
+	p := &n
+	s.sessions[n.ID] = p
+	s.byToken[string(n.TokenHash)] = p
+	us := s.userSessions[n.UserID]
+	if us == nil {
+		us = map[string]*storage.Session{}
+		s.userSessions[n.UserID] = us
+	}
+	us[n.ID] = p
+	return nil
+}
+
+// GetSessionByTokenHash implements storage.SessionStore.
+func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash []byte) (storage.Session, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.Session{}, err
+	}
+	defer s.mu.RUnlock()
+	p, ok := s.byToken[string(tokenHash)]
+	if !ok {
+		return storage.Session{}, errSessionNotFound
+	}
+	return copySession(p), nil
+}
+
+// TouchSession implements storage.SessionStore.
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	at = utc(at)
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	p, ok := s.sessions[id]
+	if !ok {
+		return errSessionNotFound
+	}
+	if at.After(p.LastSeenAt) {
+		p.LastSeenAt = at
+	}
+	return nil
+}
+
+// DeleteSession implements storage.SessionStore.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if p, ok := s.sessions[id]; ok {
+		s.deleteSession(p)
+	}
+	return nil
+}
+
+func (s *Store) deleteSession(p *storage.Session) {
+	delete(s.sessions, p.ID)
+	delete(s.byToken, string(p.TokenHash))
+	if us := s.userSessions[p.UserID]; us != nil {
+		delete(us, p.ID)
+		if len(us) == 0 {
+			delete(s.userSessions, p.UserID)
+		}
+	}
+}
+
+// DeleteUserSessions implements storage.SessionStore.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	us := s.userSessions[userID]
+	n := len(us)
+	for _, p := range us {
+		s.deleteSession(p)
+	}
+	return n, nil
+}
+
+// DeleteExpiredSessions implements storage.SessionStore.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, t, idleBefore time.Time) (int, error) {
+	t, idle := utc(t), !idleBefore.IsZero()
+	idleBefore = utc(idleBefore)
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for _, p := range s.sessions {
+		if p.ExpiresAt.Before(t) || (idle && p.LastSeenAt.Before(idleBefore)) {
+			s.deleteSession(p)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// AppendEvent implements storage.EventStore.
+func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event, error) {
+	e.Time = utc(e.Time)
+	e.Detail = copyDetail(e.Detail)
+	if err := s.lock(ctx); err != nil {
+		return storage.Event{}, err
+	}
+	defer s.mu.Unlock()
+	e.ID = int64(len(s.events)) + 1
+	s.events = append(s.events, e)
+	e.Detail = copyDetail(e.Detail)
+	return e, nil
+}
+
+// ListEvents implements storage.EventStore.
+func (s *Store) ListEvents(ctx context.Context, f storage.EventFilter) ([]storage.Event, error) {
+	since, until := utc(f.Since), utc(f.Until)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if err := s.rlock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	start := int64(0)
+	if f.AfterID > 0 {
+		start = min(f.AfterID, int64(len(s.events)))
+	}
+	var out []storage.Event
+	for _, e := range s.events[start:] {
+		if len(out) == limit {
+			break
+		}
+		if (!f.Since.IsZero() && e.Time.Before(since)) ||
+			(!f.Until.IsZero() && !e.Time.Before(until)) ||
+			(f.Type != "" && e.Type != f.Type) ||
+			(f.UserID != "" && e.UserID != f.UserID) {
+			continue
+		}
+		e.Detail = copyDetail(e.Detail)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Ping implements storage.Store: it fails once the store is closed.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rlock(ctx); err != nil {
+		return err
+	}
+	s.mu.RUnlock()
+	return nil
+}
+
+// Close drops everything the store holds; later calls fail with an error
+// wrapping storage.ErrUnavailable. Closing twice is harmless.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.users, s.identities, s.byOpenID, s.byUser, s.unions = nil, nil, nil, nil, nil
+	s.sessions, s.byToken, s.userSessions, s.events = nil, nil, nil, nil
+	return nil
+}
+
+// utc is t as every backend keeps it: UTC, truncated to the microsecond
+// (the zero time stays zero).
+func utc(t time.Time) time.Time {
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+// clone copies b; nil and empty both give nil ("absent").
+func clone(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Clone(b)
+}
+
+func normUser(u storage.User) storage.User {
+	u.Phone = clone(u.Phone)
+	u.CreatedAt, u.UpdatedAt = utc(u.CreatedAt), utc(u.UpdatedAt)
+	return u
+}
+
+func copyUser(u *storage.User) storage.User {
+	c := *u
+	c.Phone = clone(u.Phone)
+	return c
+}
+
+func normIdentity(i storage.Identity) storage.Identity {
+	i = copyIdentity(&i)
+	i.SessionKeyAt = utc(i.SessionKeyAt)
+	i.AccessExpiresAt = utc(i.AccessExpiresAt)
+	i.RefreshExpiresAt = utc(i.RefreshExpiresAt)
+	i.CreatedAt, i.UpdatedAt, i.LastLoginAt = utc(i.CreatedAt), utc(i.UpdatedAt), utc(i.LastLoginAt)
+	return i
+}
+
+func copyIdentity(i *storage.Identity) storage.Identity {
+	c := *i
+	c.OpenIDIndex = clone(i.OpenIDIndex)
+	c.OpenID = clone(i.OpenID)
+	c.UnionIDIndex = clone(i.UnionIDIndex)
+	c.UnionID = clone(i.UnionID)
+	c.SessionKey = clone(i.SessionKey)
+	c.AccessToken = clone(i.AccessToken)
+	c.RefreshToken = clone(i.RefreshToken)
+	return c
+}
+
+func normSession(p storage.Session) storage.Session {
+	p = copySession(&p)
+	p.CreatedAt, p.LastSeenAt, p.ExpiresAt = utc(p.CreatedAt), utc(p.LastSeenAt), utc(p.ExpiresAt)
+	return p
+}
+
+func copySession(p *storage.Session) storage.Session {
+	c := *p
+	c.TokenHash = clone(p.TokenHash)
+	c.SigningKey = clone(p.SigningKey)
+	return c
+}
+
+// copyDetail copies d; nil and empty both give nil.
+func copyDetail(d map[string]string) map[string]string {
+	if len(d) == 0 {
+		return nil
+	}
+	return maps.Clone(d)
+}

@@ -1,0 +1,327 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/wxgate/wxgate/storage"
+)
+
+// defaultBusyTimeout is how long, in milliseconds, a connection waits for
+// a lock another process holds (unless the URI sets _busy_timeout).
+const defaultBusyTimeout = "5000"
+
+var errClosed = fmt.Errorf("sqlite: store is closed: %w", storage.ErrUnavailable)
+
+// Store is a storage.Store in a SQLite database. Its methods are safe for
+// concurrent use, also by several processes sharing the file.
+type Store struct {
+	w      *sql.DB // one connection: every write transaction
+	r      *sql.DB // a pool for reads (w itself for an in-memory database)
+	closed atomic.Bool
+
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt // reads, prepared once: parsing costs more than running them
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// target is a parsed database location.
+type target struct {
+	uri    string     // "file:" URI of the database, without a query
+	query  url.Values // the caller's URI parameters
+	file   string     // file system path, "" for an in-memory database
+	memory bool
+}
+
+// parseTarget reads what follows "sqlite:" in a database URL.
+func parseTarget(loc string) (target, error) {
+	switch {
+	case loc == "":
+		return target{}, errors.New(`sqlite: no database path: use sqlite:./wxgate.db, sqlite:/abs/path.db or a sqlite:file: URI`)
+	case loc == ":memory:":
+		return target{uri: "file::memory:", query: url.Values{}, memory: true}, nil
+	case strings.HasPrefix(loc, "file:"):
+		return parseFileURI(loc)
+	case strings.HasPrefix(loc, "//"):
+		// sqlite:///abs/path.db
+		if !strings.HasPrefix(loc, "///") {
+			return target{}, fmt.Errorf("sqlite: %q: a database URL names no host: use sqlite:/abs/path.db or sqlite:./rel/path.db", "sqlite:"+loc)
+		}
+		loc = loc[2:]
+	}
+	if strings.Contains(loc, "?") {
+		return target{}, fmt.Errorf("sqlite: %q: parameters need the URI form, sqlite:file:path?name=value", "sqlite:"+loc)
+	}
+	return target{uri: "file:" + escapePath(loc), query: url.Values{}, file: loc}, nil
+}
+
+// parseFileURI reads a SQLite URI: file:path?query, file:///path?query.
+func parseFileURI(loc string) (target, error) {
+	rest, rawQuery, _ := strings.Cut(strings.TrimPrefix(loc, "file:"), "?")
+	rest, _, _ = strings.Cut(rest, "#")
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return target{}, fmt.Errorf("sqlite: %q: bad parameters: %v", loc, err)
+	}
+	p := rest
+	if strings.HasPrefix(p, "//") {
+		host, path, _ := strings.Cut(p[2:], "/")
+		if host != "" && host != "localhost" {
+			return target{}, fmt.Errorf("sqlite: %q: a SQLite URI names no host other than localhost", loc)
+		}
+		p = "/" + path
+	}
+	if p, err = url.PathUnescape(p); err != nil {
+		return target{}, fmt.Errorf("sqlite: %q: bad path: %v", loc, err)
+	}
+	t := target{uri: "file:" + rest, query: q, file: p}
+	if p == "" || p == ":memory:" || q.Get("mode") == "memory" {
+		t.file, t.memory = "", true
+	}
+	return t, nil
+}
+
+// escapePath makes a file system path a SQLite URI path.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// dsn is the driver's DSN for the target: the caller's parameters with
+// the ones the store depends on forced, plus extra.
+func (t target) dsn(extra map[string]string) string {
+	q := url.Values{}
+	for k, v := range t.query {
+		switch k {
+		case "_txlock", "_foreign_keys", "_fk", "_journal_mode", "_journal", "_query_only", "_time_format", "_time_integer_format", "_inttotime", "_texttotime":
+			// The store's own, below (or not used: times are integers).
+		default:
+			q[k] = v
+		}
+	}
+	if !q.Has("_busy_timeout") && !q.Has("_timeout") {
+		q.Set("_busy_timeout", defaultBusyTimeout)
+	}
+	q.Set("_foreign_keys", "1")
+	for k, v := range extra {
+		q.Set(k, v)
+	}
+	return t.uri + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) and migrates the SQLite database at loc:
+// a path, or a SQLite "file:" URI (see the package documentation).
+func Open(ctx context.Context, loc string) (*Store, error) {
+	t, err := parseTarget(loc)
+	if err != nil {
+		return nil, err
+	}
+	if t.file != "" && t.query.Get("mode") != "ro" {
+		if err := createFile(t.file); err != nil {
+			return nil, err
+		}
+	}
+
+	wopts := map[string]string{"_txlock": "immediate"}
+	if !t.memory {
+		wopts["_journal_mode"] = "WAL"
+		if !t.query.Has("_synchronous") && !t.query.Has("_sync") {
+			wopts["_synchronous"] = "NORMAL"
+		}
+	}
+	w, err := sql.Open("sqlite", t.dsn(wopts))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", loc, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, r: w, stmts: map[string]*sql.Stmt{}}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if !t.memory {
+		r, err := sql.Open("sqlite", t.dsn(map[string]string{"_query_only": "1"}))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", loc, err)
+		}
+		n := min(max(runtime.GOMAXPROCS(0), 4), 16)
+		r.SetMaxOpenConns(n)
+		r.SetMaxIdleConns(n)
+		s.r = r
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// createFile makes the database's directory (0700) and file (0600) if they
+// are missing, so that SQLite, which would use 0644, never creates them.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrUnavailable, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w: %w", storage.ErrUnavailable, err)
+	}
+	return f.Close()
+}
+
+// Ping implements storage.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	var one int
+	if err := (reads{s}).QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fail(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close closes the database; later calls fail with an error wrapping
+// storage.ErrUnavailable. Closing twice is harmless.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.stmtMu.Lock()
+	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	return errors.Join(append(errs, s.w.Close())...)
+}
+
+// reads is a queryer on the read pool that prepares each query once.
+// Queries are constants or built from a bounded set of clauses, so the
+// cache stays small.
+type reads struct{ s *Store }
+
+func (q reads) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.s.r.QueryRowContext(ctx, query, args...)
+}
+
+func (q reads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.s.r.QueryContext(ctx, query, args...)
+}
+
+// prepared returns the prepared statement for query, or nil if it cannot
+// be prepared now (the caller runs the query unprepared and meets the
+// same error, reported as usual).
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	s.stmtMu.RLock()
+	st, ok := s.stmts[query]
+	s.stmtMu.RUnlock()
+	if ok {
+		return st
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmts == nil { // closed meanwhile
+		st.Close()
+		return nil
+	}
+	if prev, ok := s.stmts[query]; ok { // prepared meanwhile
+		st.Close()
+		return prev
+	}
+	s.stmts[query] = st
+	return st
+}
+
+// updaterError carries the error of a caller's updater function out of a
+// transaction, untouched.
+type updaterError struct{ err error }
+
+func (e updaterError) Error() string { return e.err.Error() }
+
+// write runs fn in an IMMEDIATE transaction on the write connection and
+// commits if it returns nil.
+func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(ctx, op, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		var ue updaterError
+		if errors.As(err, &ue) {
+			return ue.err
+		}
+		return fail(ctx, op, err)
+	}
+	return fail(ctx, op, tx.Commit())
+}
+
+// fail turns a driver error into the storage contract's: the context's
+// error when it is done, ErrConflict for a constraint, ErrUnavailable for a
+// database that cannot be used now. Errors that are already the
+// contract's pass through.
+func fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(err, cerr) {
+			return fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		return fmt.Errorf("sqlite: %s: %w: %w", op, cerr, err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT:
+			if se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+				return fmt.Errorf("sqlite: %s: %w: a record it names is missing: %w", op, storage.ErrNotFound, err)
+			}
+			return fmt.Errorf("sqlite: %s: %w: %w", op, storage.ErrConflict, err)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+			sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_PERM:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, storage.ErrUnavailable, err)
+		}
+	}
+	if msg := err.Error(); msg == "sql: database is closed" || msg == "sql: statement is closed" { // database/sql's unexported errors, after Close
+		return fmt.Errorf("sqlite: %s: %w: %w", op, storage.ErrUnavailable, err)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

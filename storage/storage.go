@@ -1,0 +1,249 @@
+// Package storage defines what wxgate keeps and the contract every backend
+// meets: a durable Store (users, their WeChat identities, sessions, audit
+// events) and an ephemeral KV (OAuth state, nonces, counters, the app
+// access-token cache and its lease). Backends are chosen by URL scheme.
+//
+// Storage never sees a plaintext openid, unionid, phone number,
+// session_key or WeChat token: callers seal those fields (see package seal)
+// and look identities up by keyed blind index. A backend holds only what a
+// leaked database copy could reveal without the keyring.
+//
+// Contract shared by every backend, checked by storagetest.RunStoreTests
+// and storagetest.RunKVTests:
+//   - Times are stored in UTC truncated to the microsecond (what PostgreSQL
+//     keeps), so every backend gives back the same instant, as UTC.
+//   - Byte slices come back equal (nil and empty are both "absent").
+//   - Missing records give ErrNotFound; uniqueness violations ErrConflict;
+//     an unreachable or closed backend an error wrapping ErrUnavailable,
+//     promptly (no call outlives its context; a call whose context is done
+//     returns an error wrapping the context's error).
+//   - Updates go through an updater function (old -> new); the backend
+//     runs it inside its transaction and retries it if the backend needs
+//     to, so it must be a pure function of its input.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns (possibly wrapped).
+var (
+	ErrNotFound    = errors.New("storage: not found")
+	ErrConflict    = errors.New("storage: conflict")
+	ErrUnavailable = errors.New("storage: backend unavailable")
+)
+
+// User is one person, however many WeChat apps they used to log in.
+type User struct {
+	ID       string // wxgate's user id; assigned by the caller
+	Nickname string
+	// AvatarURL is the URL wxgate serves the user's avatar copy from (or
+	// WeChat's URL until a copy exists).
+	AvatarURL string
+	Sex       int
+	Province  string
+	City      string
+	Country   string
+	// Phone is the sealed phone number, nil when unknown.
+	Phone     []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Identity is a user's account in one WeChat app: the (appid, openid) pair,
+// the unionid when the app belongs to an open-platform account, and the
+// credentials WeChat issued for it. Every secret field is sealed.
+type Identity struct {
+	ID     string // assigned by the caller
+	UserID string
+	AppID  string // WeChat AppID
+	// OpenIDIndex is the blind index of (AppID, openid); unique.
+	OpenIDIndex []byte
+	OpenID      []byte // sealed
+	// UnionIDIndex is the blind index of the unionid; nil when WeChat gave
+	// none. Identities of one user share it.
+	UnionIDIndex []byte
+	UnionID      []byte // sealed
+	// SessionKey is the sealed current mini-program session_key: WeChat
+	// keeps one valid key per user and app, so it lives here rather than on
+	// a session. SessionKeyAt is when it was obtained.
+	SessionKey   []byte
+	SessionKeyAt time.Time
+	// AccessToken and RefreshToken are the user's sealed WeChat tokens
+	// (website, official-account and mobile logins), with their expiries.
+	AccessToken      []byte
+	AccessExpiresAt  time.Time
+	RefreshToken     []byte
+	RefreshExpiresAt time.Time
+	Scope            string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	LastLoginAt      time.Time
+}
+
+// LinkRequest is what a WeChat login revealed about a person.
+type LinkRequest struct {
+	// Identity carries ID (used if a new identity is created), AppID,
+	// OpenIDIndex, OpenID and, when known, UnionIDIndex and UnionID, and
+	// the timestamps to set on creation.
+	Identity Identity
+	// NewUser is created when no existing user matches.
+	NewUser User
+}
+
+// LinkResult says which user and identity a login resolved to.
+type LinkResult struct {
+	User            User
+	Identity        Identity
+	CreatedUser     bool
+	CreatedIdentity bool
+}
+
+// UserStore keeps users and their identities.
+type UserStore interface {
+	// LinkIdentity resolves a login to one user, atomically:
+	//  1. If an identity with req.Identity.OpenIDIndex exists, it and its
+	//     user are returned. If it has no UnionIDIndex and the request
+	//     carries one that no other user holds yet, the identity's
+	//     UnionIDIndex and UnionID are set.
+	//  2. Otherwise, if req carries a UnionIDIndex already held by a user
+	//     (through any identity), a new identity is created for that user.
+	//  3. Otherwise req.NewUser and a new identity are created.
+	// Concurrent calls for the same person, on any number of instances,
+	// create exactly one user, and one identity per OpenIDIndex.
+	LinkIdentity(ctx context.Context, req LinkRequest) (LinkResult, error)
+	// GetUser returns the user with the id, or ErrNotFound.
+	GetUser(ctx context.Context, id string) (User, error)
+	// UpdateUser applies fn to the stored user and stores the result
+	// (ID and CreatedAt are kept). ErrNotFound if there is none; fn's
+	// error aborts the update and is returned.
+	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
+	// GetIdentity returns the identity with the id, or ErrNotFound.
+	GetIdentity(ctx context.Context, id string) (Identity, error)
+	// GetIdentityByOpenID returns the identity with the blind index.
+	GetIdentityByOpenID(ctx context.Context, openIDIndex []byte) (Identity, error)
+	// ListIdentities returns a user's identities, oldest first.
+	ListIdentities(ctx context.Context, userID string) ([]Identity, error)
+	// UpdateIdentity applies fn to the stored identity and stores the
+	// result (ID, UserID, AppID, OpenIDIndex and CreatedAt are kept).
+	// ErrNotFound if there is none; ErrConflict if the result's
+	// UnionIDIndex is held by another user (a unionid belongs to one user,
+	// or LinkIdentity's rule 2 could not choose); fn's error aborts the
+	// update and is returned.
+	UpdateIdentity(ctx context.Context, id string, fn func(Identity) (Identity, error)) (Identity, error)
+	// ScanIdentities returns up to limit identities with ID > afterID in ID
+	// order, for background jobs such as re-sealing under a new key.
+	ScanIdentities(ctx context.Context, afterID string, limit int) ([]Identity, error)
+	// ScanUsers is ScanIdentities for users.
+	ScanUsers(ctx context.Context, afterID string, limit int) ([]User, error)
+}
+
+// Session is a logged-in client. The bearer token or cookie value is never
+// stored: only its SHA-256 (TokenHash).
+type Session struct {
+	ID         string // public-safe id (for logs, audit and revocation); assigned by the caller
+	TokenHash  []byte // SHA-256 of the token; unique
+	UserID     string
+	IdentityID string
+	App        string // name of the wxgate app the login used
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute expiry; the idle timeout is applied by the
+	// caller from LastSeenAt.
+	ExpiresAt time.Time
+	// SigningKey is the sealed per-session request-signing key, nil when
+	// the app does not sign requests.
+	SigningKey []byte
+}
+
+// SessionStore keeps sessions.
+type SessionStore interface {
+	// CreateSession stores a new session; ErrConflict if its ID or
+	// TokenHash exists.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSessionByTokenHash returns the session, or ErrNotFound.
+	GetSessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
+	// TouchSession sets LastSeenAt if at is later than the stored value.
+	// ErrNotFound if there is no such session.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession removes a session; deleting a missing one is not an error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions removes every session of a user and reports how many.
+	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	// DeleteExpiredSessions removes sessions with ExpiresAt before t, or
+	// LastSeenAt before idleBefore (zero idleBefore: no idle rule).
+	DeleteExpiredSessions(ctx context.Context, t, idleBefore time.Time) (int, error)
+}
+
+// Event is an entry of the security audit trail.
+type Event struct {
+	ID     int64 // assigned by the store, increasing
+	Time   time.Time
+	Type   string // e.g. "login", "logout", "state_mismatch", "rate_limited"
+	UserID string
+	App    string
+	IP     string
+	// Detail holds extra fields; never secrets or plaintext openids.
+	Detail map[string]string
+}
+
+// EventFilter selects events; zero fields select everything.
+type EventFilter struct {
+	Since, Until time.Time // Since inclusive, Until exclusive
+	Type         string
+	UserID       string
+	AfterID      int64
+	Limit        int // 0 means 100
+}
+
+// EventStore keeps the audit trail.
+type EventStore interface {
+	// AppendEvent stores e and returns it with ID set.
+	AppendEvent(ctx context.Context, e Event) (Event, error)
+	// ListEvents returns matching events in ID order.
+	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// Store is a durable backend.
+type Store interface {
+	UserStore
+	SessionStore
+	EventStore
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// KV is ephemeral key-value storage with expiry. Keys are opaque strings
+// chosen by callers, who namespace them ("state:", "nonce:", ...); a backend
+// may add its own prefix. Every operation is atomic on its one key, so the
+// Redis backend stays Cluster-safe. TTLs are positive; a key past its TTL
+// is gone for every operation.
+type KV interface {
+	// Get returns the value, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores the value, replacing any.
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// SetNX stores the value only if the key is absent and reports whether it did.
+	SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error)
+	// Take returns the value and deletes the key in one step (single-use
+	// values such as OAuth state), or ErrNotFound.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Delete removes the key; a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// CompareAndSwap replaces the value with new only if it currently equals
+	// old (old nil: only if the key is absent), setting ttl, and reports
+	// whether it did.
+	CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error)
+	// CompareAndDelete deletes the key only if its value equals old.
+	CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error)
+	// Incr adds 1 to the integer at key (absent counts as 0), setting ttl
+	// only when it creates the key, and returns the new value: a fixed
+	// window counter.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
