@@ -66,7 +66,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("wechat: OpenBase: %w", err)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: DefaultTimeout}
+		c.hc = NewHTTPClient(DefaultTimeout)
 	}
 	return c, nil
 }
@@ -83,6 +83,18 @@ func normalizeBase(s, def string) (string, error) {
 		return "", fmt.Errorf("%q is not an absolute http(s) URL without query", s)
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// NewHTTPClient returns an HTTP client suited to WeChat's APIs: the given
+// overall timeout, and a connection pool that keeps up to 64 idle
+// connections per host (Go's default keeps 2, so a busy server would open a
+// new TLS connection for most calls).
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = timeout
+	return &http.Client{Timeout: timeout, Transport: t}
 }
 
 // envelope is the error part every WeChat answer may carry.
@@ -185,7 +197,7 @@ func transportError(path string, err error) error {
 		}
 		err = &url.Error{Op: ue.Op, URL: u, Err: ue.Err}
 	}
-	return fmt.Errorf("wechat: %s: %w", path, err)
+	return fmt.Errorf("wechat: %s: %w", path, &transportErr{err})
 }
 
 // validator is a decoded success body that can say which required field it

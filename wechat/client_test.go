@@ -83,8 +83,10 @@ var calls = []call{
 	},
 	{
 		name: "CheckSession", method: "GET", path: "/wxa/checksession",
-		good:   `{"errcode":0,"errmsg":"ok"}`,
-		invoke: func(c *Client) (any, error) { return nil, c.CheckSession(context.Background(), NewToken("APPTOKEN"), "oOPEN", NewSessionKey(vecSessionKey)) },
+		good: `{"errcode":0,"errmsg":"ok"}`,
+		invoke: func(c *Client) (any, error) {
+			return nil, c.CheckSession(context.Background(), NewToken("APPTOKEN"), "oOPEN", NewSessionKey(vecSessionKey))
+		},
 		check: func(t *testing.T, _ any, f *fakeWeChat) {
 			wantQuery(t, f.form, "access_token", "APPTOKEN", "openid", "oOPEN", "sig_method", "hmac_sha256",
 				"signature", "7154f9f8b4b76b92f541cbf0e37d48840fa06e5e42da92a6f80168a1516a4735")
@@ -93,8 +95,10 @@ var calls = []call{
 	},
 	{
 		name: "GetUserPhoneNumber", method: "POST", path: "/wxa/business/getuserphonenumber",
-		good:   `{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"+8613580006666","purePhoneNumber":"13580006666","countryCode":86,"watermark":{"timestamp":1637744274,"appid":"wx0123456789abcdef"}}}`,
-		invoke: func(c *Client) (any, error) { return c.GetUserPhoneNumber(context.Background(), NewToken("APPTOKEN"), "PHONECODE", "oOPEN") },
+		good: `{"errcode":0,"errmsg":"ok","phone_info":{"phoneNumber":"+8613580006666","purePhoneNumber":"13580006666","countryCode":86,"watermark":{"timestamp":1637744274,"appid":"wx0123456789abcdef"}}}`,
+		invoke: func(c *Client) (any, error) {
+			return c.GetUserPhoneNumber(context.Background(), NewToken("APPTOKEN"), "PHONECODE", "oOPEN")
+		},
 		check: func(t *testing.T, v any, f *fakeWeChat) {
 			p := v.(*PhoneInfo)
 			want := PhoneInfo{"+8613580006666", "13580006666", "86", Watermark{testAppID, 1637744274}}
@@ -492,6 +496,14 @@ func TestErrorText(t *testing.T) {
 	}
 	if StaleToken(ErrDecrypt) || Temporary(ErrDecrypt) || Temporary(nil) || Temporary(&Error{Code: 40029}) || !Temporary(&Error{Code: -1}) {
 		t.Error("Temporary/StaleToken misclassify")
+	}
+	// Caller-side failures are never temporary.
+	cl, _ := New(Config{AppID: testAppID})
+	_, validation := cl.Code2Session(context.Background(), "")
+	for _, err := range []error{validation, context.Canceled, fmt.Errorf("x: %w", context.DeadlineExceeded), errors.New("other")} {
+		if Temporary(err) {
+			t.Errorf("Temporary(%v) = true", err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package wechat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -112,16 +113,28 @@ func StaleToken(err error) bool {
 }
 
 // Temporary reports whether err is worth retrying later with the same
-// input: WeChat's "system busy", a rate limit, a 5xx status or a transport
-// failure. It is never true for the consumption of a single-use code that
-// may have reached WeChat; callers must not retry those.
+// input: WeChat's "system busy" (-1), its per-minute limit (45011), a 5xx
+// status, or a failure to reach WeChat or read its answer. A cancelled or
+// expired context, a refused input and the client's own validation errors
+// are not. Temporary says nothing about whether a retry is safe: a call
+// that may have consumed a single-use code must not be repeated.
 func Temporary(err error) bool {
-	var e *Error
-	if !errors.As(err, &e) {
-		return err != nil && !errors.Is(err, ErrDecrypt)
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
 	}
-	return e.Code == -1 || e.Code == 45011 || (e.Code == 0 && e.HTTPStatus >= 500)
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code == -1 || e.Code == 45011 || (e.Code == 0 && e.HTTPStatus >= 500)
+	}
+	var te *transportErr
+	return errors.As(err, &te)
 }
+
+// transportErr marks a failure to reach WeChat or to read its answer.
+type transportErr struct{ err error }
+
+func (t *transportErr) Error() string { return t.err.Error() }
+func (t *transportErr) Unwrap() error { return t.err }
 
 // ridPattern finds the request id WeChat appends to errmsg in its current
 // form ("..., rid: 652d44d0-1d0af18b-5b069232" or "... rid: ...") and its
