@@ -7,6 +7,8 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 15s
 BENCHTIME   ?= 2s
 BENCHCOUNT  ?= 5
+# Third-party WeChat SDKs (Node) that the emulator's compatibility test runs.
+SDKCOMPAT   := emulator/testdata/sdkcompat
 
 .DEFAULT_GOAL := help
 
@@ -39,8 +41,14 @@ lint: $(STATICCHECK) ## gofmt check and staticcheck (installed into ./.bin if mi
 	$(STATICCHECK) ./...
 
 .PHONY: race
-race: ## go test -race ./...
+race: sdkcompat ## go test -race ./...
 	$(GO) test -race -count=1 ./...
+
+.PHONY: sdkcompat
+sdkcompat: $(SDKCOMPAT)/node_modules/.package-lock.json ## install the Node SDKs the emulator is checked against
+
+$(SDKCOMPAT)/node_modules/.package-lock.json: $(SDKCOMPAT)/package-lock.json
+	cd $(SDKCOMPAT) && npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
