@@ -83,7 +83,9 @@ type Identity struct {
 	LastLoginAt      time.Time
 }
 
-// LinkRequest is what a WeChat login revealed about a person.
+// LinkRequest is what a WeChat login revealed about a person and, when
+// Update or Session is set, what the login records: a login is one atomic
+// unit (resolve the user, record what WeChat issued, start a session).
 type LinkRequest struct {
 	// Identity carries ID (used if a new identity is created), AppID,
 	// OpenIDIndex, OpenID and, when known, UnionIDIndex and UnionID, and
@@ -91,14 +93,40 @@ type LinkRequest struct {
 	Identity Identity
 	// NewUser is created when no existing user matches.
 	NewUser User
+	// Update, if set, is applied to the resolved identity (new or existing)
+	// inside the same transaction, exactly as UpdateIdentity applies its
+	// function (immutable fields kept; its error aborts the whole call and
+	// nothing is stored, not even a new user). LinkResult.Identity is the
+	// updated identity.
+	//
+	// Update gets the identity as LinkIdentity's rules leave it: the stored
+	// one (with the unionid rule 1 attached, if it did), or the new one
+	// with UserID set; the copy is its own. Its error is returned
+	// unchanged, as UpdateIdentity returns fn's; and as there, a result
+	// whose UnionIDIndex another user holds fails the call with
+	// ErrConflict, storing nothing. A backend may call Update more than
+	// once if it retries its transaction, so Update must be a pure
+	// function of its input, like every updater; it runs inside the
+	// backend's transaction and must not call the store.
+	Update func(Identity) (Identity, error)
+	// Session, if set, is created in the same transaction for the resolved
+	// user and identity: its UserID and IdentityID are set by the store.
+	// ErrConflict (and nothing stored) if its ID or TokenHash exists.
+	// LinkResult.Session is the stored session.
+	Session *Session
 }
 
 // LinkResult says which user and identity a login resolved to.
 type LinkResult struct {
-	User            User
+	User User
+	// Identity is the identity as stored, after LinkRequest.Update.
 	Identity        Identity
 	CreatedUser     bool
 	CreatedIdentity bool
+	// Session is the session stored for LinkRequest.Session, as
+	// GetSessionByTokenHash would return it; the zero Session when the
+	// request carried none.
+	Session Session
 }
 
 // UserStore keeps users and their identities.
@@ -111,6 +139,10 @@ type UserStore interface {
 	//  2. Otherwise, if req carries a UnionIDIndex already held by a user
 	//     (through any identity), a new identity is created for that user.
 	//  3. Otherwise req.NewUser and a new identity are created.
+	// Then req.Update, if set, is applied to the identity and req.Session,
+	// if set, is created, in the same transaction: the call stores all of
+	// it or, returning an error, nothing at all. Without Update and Session
+	// the call writes only what the rules above create or attach.
 	// Concurrent calls for the same person, on any number of instances,
 	// create exactly one user, and one identity per OpenIDIndex.
 	LinkIdentity(ctx context.Context, req LinkRequest) (LinkResult, error)

@@ -98,44 +98,93 @@ func (s *Store) rlock(ctx context.Context) error {
 	return nil
 }
 
-// LinkIdentity implements storage.UserStore.
+// LinkIdentity implements storage.UserStore. req.Update runs under the
+// store's lock: it must not call the store. Everything is checked before
+// anything is changed, so a failing call leaves the store as it was.
 func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (storage.LinkResult, error) {
 	in := normIdentity(req.Identity)
+	var sess storage.Session
+	if req.Session != nil {
+		sess = normSession(*req.Session)
+	}
 	if err := s.lock(ctx); err != nil {
 		return storage.LinkResult{}, err
 	}
 	defer s.mu.Unlock()
 
-	// Rule 1: the identity exists.
-	if idn, ok := s.byOpenID[string(in.OpenIDIndex)]; ok {
-		if len(idn.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
-			if u, held := s.unions[string(in.UnionIDIndex)]; !held || u.userID == idn.UserID {
-				idn.UnionIDIndex, idn.UnionID = in.UnionIDIndex, in.UnionID
-				s.hold(idn.UnionIDIndex, idn.UserID)
+	if req.Session != nil && s.sessionExists(sess) {
+		return storage.LinkResult{}, errSessionExists
+	}
+
+	var res storage.LinkResult
+	var user *storage.User // the resolved user, new or stored
+	var stored *identity   // the stored identity, nil for a new one
+	next := in             // the identity as the call leaves it
+	idn, ok := s.byOpenID[string(in.OpenIDIndex)]
+	switch {
+	case ok:
+		// Rule 1: the identity exists.
+		stored, user = idn, s.users[idn.UserID]
+		next = idn.Identity // shares byte slices with the store: replaced, never written to
+		if len(next.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
+			if u, held := s.unions[string(in.UnionIDIndex)]; !held || u.userID == next.UserID {
+				next.UnionIDIndex, next.UnionID = in.UnionIDIndex, in.UnionID
 			}
 		}
-		return storage.LinkResult{User: copyUser(s.users[idn.UserID]), Identity: copyIdentity(&idn.Identity)}, nil
-	}
-	if _, dup := s.identities[in.ID]; dup {
+	case s.identities[in.ID] != nil:
 		return storage.LinkResult{}, errIdentityExists
-	}
-	// Rule 2: another identity of a user carries the unionid.
-	if len(in.UnionIDIndex) > 0 {
-		if u, held := s.unions[string(in.UnionIDIndex)]; held {
-			in.UserID = u.userID
-			s.addIdentity(in)
-			return storage.LinkResult{User: copyUser(s.users[u.userID]), Identity: copyIdentity(&in), CreatedIdentity: true}, nil
+	default:
+		res.CreatedIdentity = true
+		// Rule 2: another identity of a user carries the unionid.
+		if u, held := s.unions[string(in.UnionIDIndex)]; held && len(in.UnionIDIndex) > 0 {
+			user = s.users[u.userID]
+			break
 		}
+		// Rule 3: a new person.
+		nu := normUser(req.NewUser)
+		if _, dup := s.users[nu.ID]; dup {
+			return storage.LinkResult{}, errUserExists
+		}
+		user, res.CreatedUser = &nu, true
 	}
-	// Rule 3: a new person.
-	nu := normUser(req.NewUser)
-	if _, dup := s.users[nu.ID]; dup {
-		return storage.LinkResult{}, errUserExists
+	next.UserID = user.ID
+
+	if req.Update != nil {
+		upd, err := req.Update(copyIdentity(&next))
+		if err != nil {
+			return storage.LinkResult{}, err
+		}
+		upd = normIdentity(upd)
+		upd.ID, upd.UserID, upd.AppID, upd.OpenIDIndex, upd.CreatedAt = next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt
+		if !bytes.Equal(upd.UnionIDIndex, next.UnionIDIndex) {
+			if u, held := s.unions[string(upd.UnionIDIndex)]; held && u.userID != next.UserID {
+				return storage.LinkResult{}, errUnionIDHeld
+			}
+		}
+		next = upd
 	}
-	s.users[nu.ID] = &nu
-	in.UserID = nu.ID
-	s.addIdentity(in)
-	return storage.LinkResult{User: copyUser(&nu), Identity: copyIdentity(&in), CreatedUser: true, CreatedIdentity: true}, nil
+
+	// Every check passed: store it all.
+	if res.CreatedUser {
+		s.users[user.ID] = user
+	}
+	switch {
+	case stored == nil:
+		s.addIdentity(next)
+	case !bytes.Equal(stored.UnionIDIndex, next.UnionIDIndex):
+		s.release(stored.UnionIDIndex)
+		s.hold(next.UnionIDIndex, next.UserID)
+		fallthrough
+	case req.Update != nil:
+		stored.Identity = next
+	}
+	res.User, res.Identity = copyUser(user), copyIdentity(&next)
+	if req.Session != nil {
+		sess.UserID, sess.IdentityID = next.UserID, next.ID
+		s.addSession(sess)
+		res.Session = copySession(&sess)
+	}
+	return res, nil
 }
 
 // addIdentity stores a normalized identity whose ID and OpenIDIndex are new.
@@ -335,12 +384,22 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	if _, dup := s.sessions[n.ID]; dup {
+	if s.sessionExists(n) {
 		return errSessionExists
 	}
-	if _, dup := s.byToken[string(n.TokenHash)]; dup {
-		return errSessionExists
-	}
+	s.addSession(n)
+	return nil
+}
+
+// sessionExists reports whether a session with p's ID or TokenHash exists.
+func (s *Store) sessionExists(p storage.Session) bool {
+	_, dupID := s.sessions[p.ID]
+	_, dupToken := s.byToken[string(p.TokenHash)]
+	return dupID || dupToken
+}
+
+// addSession stores a normalized session whose ID and TokenHash are new.
+func (s *Store) addSession(n storage.Session) {
 	p := &n
 	s.sessions[n.ID] = p
 	s.byToken[string(n.TokenHash)] = p
@@ -350,7 +409,6 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 		s.userSessions[n.UserID] = us
 	}
 	us[n.ID] = p
-	return nil
 }
 
 // GetSessionByTokenHash implements storage.SessionStore.

@@ -19,7 +19,8 @@
 // when they begin instead of failing halfway. Writes go through one
 // connection, so writers of this process queue in Go and give up when their
 // context ends; readers use a pool of their own connections and never
-// block writers.
+// block writers. Statements are prepared once: those of write transactions
+// at Open, reads on first use.
 //
 // The schema is embedded and migrated at Open in one transaction, recorded
 // in the table schema_version. Open refuses a database whose schema is

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,15 +16,38 @@ import (
 
 var errSessionNotFound = fmt.Errorf("sqlite: session: %w", storage.ErrNotFound)
 
+// The statements of write transactions on sessions and events; see
+// writeStatements.
+const (
+	insertSessionStmt = `INSERT INTO sessions (id, token_hash, user_id, identity_id, app, created_at, last_seen_at, expires_at, signing_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	touchSessionStmt          = `UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?`
+	deleteSessionStmt         = `DELETE FROM sessions WHERE id = ?`
+	deleteUserSessionsStmt    = `DELETE FROM sessions WHERE user_id = ?`
+	deleteExpiredSessionsStmt = `DELETE FROM sessions WHERE expires_at < ?`
+	deleteIdleSessionsStmt    = `DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`
+	insertEventStmt           = `INSERT INTO events (time, type, user_id, app, ip, detail) VALUES (?, ?, ?, ?, ?, ?)`
+)
+
 // CreateSession implements storage.SessionStore. A session of a user that
 // does not exist is refused with storage.ErrNotFound.
 func (s *Store) CreateSession(ctx context.Context, p storage.Session) error {
-	return s.write(ctx, "create session", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, token_hash, user_id, identity_id, app, created_at, last_seen_at, expires_at, signing_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, key(p.TokenHash), p.UserID, p.IdentityID, p.App, micros(p.CreatedAt), micros(p.LastSeenAt), micros(p.ExpiresAt), opt(p.SigningKey))
-		return err
+	return s.write(ctx, "create session", func(tx wtx) error {
+		return insertSession(ctx, tx, p)
 	})
+}
+
+func insertSession(ctx context.Context, tx wtx, p storage.Session) error {
+	_, err := tx.ExecContext(ctx, insertSessionStmt,
+		p.ID, key(p.TokenHash), p.UserID, p.IdentityID, p.App, micros(p.CreatedAt), micros(p.LastSeenAt), micros(p.ExpiresAt), opt(p.SigningKey))
+	return err
+}
+
+// normSession is p as a read would give it back.
+func normSession(p storage.Session) storage.Session {
+	p.TokenHash, p.SigningKey = bytes.Clone(absent(p.TokenHash)), bytes.Clone(absent(p.SigningKey))
+	p.CreatedAt, p.LastSeenAt, p.ExpiresAt = fromMicros(micros(p.CreatedAt)), fromMicros(micros(p.LastSeenAt)), fromMicros(micros(p.ExpiresAt))
+	return p
 }
 
 // GetSessionByTokenHash implements storage.SessionStore.
@@ -49,8 +73,8 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash []byte) (st
 
 // TouchSession implements storage.SessionStore.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
-	return s.write(ctx, "touch session", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?`, micros(at), id)
+	return s.write(ctx, "touch session", func(tx wtx) error {
+		res, err := tx.ExecContext(ctx, touchSessionStmt, micros(at), id)
 		if err != nil {
 			return err
 		}
@@ -64,26 +88,26 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error
 
 // DeleteSession implements storage.SessionStore.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.delete(ctx, "delete session", `DELETE FROM sessions WHERE id = ?`, id)
+	_, err := s.delete(ctx, "delete session", deleteSessionStmt, id)
 	return err
 }
 
 // DeleteUserSessions implements storage.SessionStore.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int, error) {
-	return s.delete(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return s.delete(ctx, "delete user sessions", deleteUserSessionsStmt, userID)
 }
 
 // DeleteExpiredSessions implements storage.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, t, idleBefore time.Time) (int, error) {
 	if idleBefore.IsZero() {
-		return s.delete(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at < ?`, micros(t))
+		return s.delete(ctx, "delete expired sessions", deleteExpiredSessionsStmt, micros(t))
 	}
-	return s.delete(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`, micros(t), micros(idleBefore))
+	return s.delete(ctx, "delete expired sessions", deleteIdleSessionsStmt, micros(t), micros(idleBefore))
 }
 
 func (s *Store) delete(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int64
-	err := s.write(ctx, op, func(tx *sql.Tx) error {
+	err := s.write(ctx, op, func(tx wtx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
@@ -105,8 +129,8 @@ func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event
 		detail = string(b)
 	}
 	e.Time = fromMicros(micros(e.Time))
-	err := s.write(ctx, "append event", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (time, type, user_id, app, ip, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+	err := s.write(ctx, "append event", func(tx wtx) error {
+		res, err := tx.ExecContext(ctx, insertEventStmt,
 			micros(e.Time), e.Type, e.UserID, e.App, e.IP, detail)
 		if err != nil {
 			return err

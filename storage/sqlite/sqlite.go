@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -34,6 +37,10 @@ type Store struct {
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt // reads, prepared once: parsing costs more than running them
+
+	// wstmts holds the statements of write transactions, prepared at Open
+	// on the write connection and never changed after: see wtx.
+	wstmts map[string]*sql.Stmt
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -149,15 +156,27 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, r: w, stmts: map[string]*sql.Stmt{}}
+	s := &Store{w: w, r: w, stmts: map[string]*sql.Stmt{}, wstmts: map[string]*sql.Stmt{}}
+	if err := connect(ctx, w, t.busyTimeout()); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
+	for _, query := range writeStatements {
+		st, err := w.PrepareContext(ctx, query)
+		if err != nil {
+			s.Close()
+			return nil, fail(ctx, "prepare", err)
+		}
+		s.wstmts[query] = st
+	}
 	if !t.memory {
 		r, err := sql.Open("sqlite", t.dsn(map[string]string{"_query_only": "1"}))
 		if err != nil {
-			w.Close()
+			s.Close()
 			return nil, fmt.Errorf("sqlite: open %s: %w", loc, err)
 		}
 		n := min(max(runtime.GOMAXPROCS(0), 4), 16)
@@ -170,6 +189,40 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// connect opens the write connection, which sets the journal mode.
+// Turning a new database to WAL needs an exclusive lock, and SQLite does
+// not wait for that one: while another store opens the same new file, it
+// fails at once with SQLITE_BUSY, whatever the busy timeout. connect tries
+// again for as long as the busy timeout would have waited.
+func connect(ctx context.Context, w *sql.DB, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := w.Conn(ctx)
+		if err == nil {
+			return c.Close()
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return fail(ctx, "open", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fail(ctx, "open", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// busyTimeout is how long a connection waits for a lock (the driver, like
+// go-sqlite3, prefers _timeout to _busy_timeout).
+func (t target) busyTimeout() time.Duration {
+	ms, err := strconv.Atoi(cmp.Or(t.query.Get("_timeout"), t.query.Get("_busy_timeout"), defaultBusyTimeout))
+	if err != nil {
+		ms, _ = strconv.Atoi(defaultBusyTimeout) // the driver refuses the URI
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // createFile makes the database's directory (0700) and file (0600) if they
@@ -210,6 +263,9 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
+	for _, st := range s.wstmts { // a write still running prepares its statement again, then fails with w closed
+		errs = append(errs, st.Close())
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -269,9 +325,38 @@ type updaterError struct{ err error }
 
 func (e updaterError) Error() string { return e.err.Error() }
 
+// wtx is a write transaction. The statements of writeStatements run as
+// Open prepared them on the write connection (database/sql prepares one
+// again if that connection was replaced); any other query runs as it is.
+type wtx struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := t.stmts[query]; ok {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := t.stmts[query]; ok {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func (t wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.stmts[query]; ok {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
 // write runs fn in an IMMEDIATE transaction on the write connection and
 // commits if it returns nil.
-func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, op string, fn func(wtx) error) error {
 	if s.closed.Load() {
 		return errClosed
 	}
@@ -280,7 +365,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) er
 		return fail(ctx, op, err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(wtx{tx, s.wstmts}); err != nil {
 		var ue updaterError
 		if errors.As(err, &ue) {
 			return ue.err

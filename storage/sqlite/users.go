@@ -140,66 +140,164 @@ func normIdentity(i storage.Identity) storage.Identity {
 	return i
 }
 
+// Statements on users and identities.
+const (
+	selectUser             = `SELECT ` + userColumns + ` FROM users u WHERE u.id = ?`
+	selectIdentity         = `SELECT ` + identityColumns + ` FROM identities i WHERE i.id = ?`
+	selectIdentityByOpenID = `SELECT ` + identityColumns + ` FROM identities i WHERE i.openid_index = ?`
+	selectIdentityAndUser  = `SELECT ` + identityColumns + `, ` + userColumns + `
+		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.openid_index = ?`
+	selectUnionHolder = `SELECT user_id FROM links WHERE unionid_index = ?`
+
+	insertUserStmt = `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateUserStmt = `UPDATE users SET nickname = ?, avatar_url = ?, sex = ?, province = ?, city = ?, country = ?,
+		phone = ?, updated_at = ? WHERE id = ?`
+	insertIdentityStmt = `INSERT INTO identities (id, user_id, app_id, openid_index, openid, unionid_index, unionid,
+		session_key, session_key_at, access_token, access_expires_at, refresh_token, refresh_expires_at,
+		scope, created_at, updated_at, last_login_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// updateIdentityStmt leaves unionid_index alone: setting it, even to
+	// the value it has, rewrites its index entry, one page more for every
+	// login to write to the WAL. setUnionIDStmt sets it.
+	updateIdentityStmt = `UPDATE identities SET openid = ?, unionid = ?,
+		session_key = ?, session_key_at = ?, access_token = ?, access_expires_at = ?, refresh_token = ?, refresh_expires_at = ?,
+		scope = ?, updated_at = ?, last_login_at = ? WHERE id = ?`
+	setUnionIDStmt       = `UPDATE identities SET unionid_index = ? WHERE id = ?`
+	insertLinkStmt       = `INSERT INTO links (unionid_index, user_id) VALUES (?, ?)`
+	deleteUnusedLinkStmt = `DELETE FROM links WHERE unionid_index = ?1
+		AND NOT EXISTS (SELECT 1 FROM identities WHERE unionid_index = ?1)`
+)
+
+// writeStatements are the statements write transactions run, prepared
+// once at Open: SQLite takes longer to parse most of them than to run
+// them.
+var writeStatements = []string{
+	selectUser, selectIdentity, selectIdentityAndUser, selectUnionHolder,
+	insertUserStmt, updateUserStmt, insertIdentityStmt, updateIdentityStmt, setUnionIDStmt,
+	insertLinkStmt, deleteUnusedLinkStmt,
+	insertSessionStmt, touchSessionStmt, deleteSessionStmt, deleteUserSessionsStmt,
+	deleteExpiredSessionsStmt, deleteIdleSessionsStmt, insertEventStmt,
+}
+
 func getUser(ctx context.Context, q queryer, id string) (storage.User, error) {
-	return scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
+	return scanUser(q.QueryRowContext(ctx, selectUser, id))
 }
 
-func getIdentity(ctx context.Context, q queryer, where string, arg any) (storage.Identity, error) {
-	return scanIdentity(q.QueryRowContext(ctx, `SELECT `+identityColumns+` FROM identities i WHERE `+where, arg))
+func getIdentity(ctx context.Context, q queryer, query string, arg any) (storage.Identity, error) {
+	return scanIdentity(q.QueryRowContext(ctx, query, arg))
 }
 
-func insertUser(ctx context.Context, tx *sql.Tx, u storage.User) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+// getIdentityAndUser returns the identity with the blind index and its
+// user, in one statement.
+func getIdentityAndUser(ctx context.Context, q queryer, openIDIndex []byte) (storage.Identity, storage.User, error) {
+	var ir identityRow
+	var ur userRow
+	if err := q.QueryRowContext(ctx, selectIdentityAndUser, key(openIDIndex)).Scan(append(ir.dest(), ur.dest()...)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return storage.Identity{}, storage.User{}, errIdentityNotFound
+		}
+		return storage.Identity{}, storage.User{}, err
+	}
+	return ir.identity(), ur.user(), nil
+}
+
+func insertUser(ctx context.Context, tx wtx, u storage.User) error {
+	_, err := tx.ExecContext(ctx, insertUserStmt,
 		u.ID, u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), micros(u.CreatedAt), micros(u.UpdatedAt))
 	return err
 }
 
-func insertIdentity(ctx context.Context, tx *sql.Tx, i storage.Identity) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO identities (id, user_id, app_id, openid_index, openid, unionid_index, unionid,
-		session_key, session_key_at, access_token, access_expires_at, refresh_token, refresh_expires_at,
-		scope, created_at, updated_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func insertIdentity(ctx context.Context, tx wtx, i storage.Identity) error {
+	_, err := tx.ExecContext(ctx, insertIdentityStmt,
 		i.ID, i.UserID, i.AppID, key(i.OpenIDIndex), opt(i.OpenID), opt(i.UnionIDIndex), opt(i.UnionID),
 		opt(i.SessionKey), micros(i.SessionKeyAt), opt(i.AccessToken), micros(i.AccessExpiresAt), opt(i.RefreshToken), micros(i.RefreshExpiresAt),
 		i.Scope, micros(i.CreatedAt), micros(i.UpdatedAt), micros(i.LastLoginAt))
 	return err
 }
 
+// updateIdentity stores the mutable fields of i; its unionid index only
+// if unionChanged (see updateIdentityStmt).
+func updateIdentity(ctx context.Context, tx wtx, i storage.Identity, unionChanged bool) error {
+	if unionChanged {
+		if _, err := tx.ExecContext(ctx, setUnionIDStmt, opt(i.UnionIDIndex), i.ID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, updateIdentityStmt,
+		opt(i.OpenID), opt(i.UnionID),
+		opt(i.SessionKey), micros(i.SessionKeyAt), opt(i.AccessToken), micros(i.AccessExpiresAt), opt(i.RefreshToken), micros(i.RefreshExpiresAt),
+		i.Scope, micros(i.UpdatedAt), micros(i.LastLoginAt), i.ID)
+	return err
+}
+
+// applyUpdate applies an updater to cur as UpdateIdentity does: fn gets a
+// copy of its own, and the immutable fields of its result are cur's.
+func applyUpdate(cur storage.Identity, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
+	next, err := fn(normIdentity(cur))
+	if err != nil {
+		return storage.Identity{}, updaterError{err}
+	}
+	next = normIdentity(next)
+	next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
+	return next, nil
+}
+
 // unionHolder returns the user holding a unionid, if any.
-func unionHolder(ctx context.Context, tx *sql.Tx, index []byte) (string, bool, error) {
+func unionHolder(ctx context.Context, tx wtx, index []byte) (string, bool, error) {
 	var userID string
-	err := tx.QueryRowContext(ctx, `SELECT user_id FROM links WHERE unionid_index = ?`, index).Scan(&userID)
+	err := tx.QueryRowContext(ctx, selectUnionHolder, index).Scan(&userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
 	return userID, err == nil, err
 }
 
+// holdUnion makes a unionid lead to userID: ErrConflict if it leads to
+// another user.
+func holdUnion(ctx context.Context, tx wtx, index []byte, userID string) error {
+	holder, held, err := unionHolder(ctx, tx, index)
+	switch {
+	case err != nil:
+		return err
+	case held && holder != userID:
+		return errUnionIDHeld
+	case !held:
+		_, err = tx.ExecContext(ctx, insertLinkStmt, index, userID)
+	}
+	return err
+}
+
+// releaseUnion makes a unionid lead nowhere once no identity carries it.
+func releaseUnion(ctx context.Context, tx wtx, index []byte) error {
+	_, err := tx.ExecContext(ctx, deleteUnusedLinkStmt, index)
+	return err
+}
+
 // LinkIdentity implements storage.UserStore. A returning login whose
-// identity needs no unionid is answered from one read; everything else
-// runs in one IMMEDIATE transaction, which serializes it with every other
-// writer of the file.
+// identity needs no unionid, and that neither updates the identity nor
+// starts a session, is answered from one read; everything else runs in
+// one IMMEDIATE transaction, which serializes it with every other writer
+// of the file. req.Update runs inside that transaction: it must not call
+// the store.
 func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (storage.LinkResult, error) {
 	if s.closed.Load() {
 		return storage.LinkResult{}, errClosed
 	}
-	in := req.Identity
-	row := (reads{s}).QueryRowContext(ctx, `SELECT `+identityColumns+`, `+userColumns+`
-		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.openid_index = ?`, key(in.OpenIDIndex))
-	var ir identityRow
-	var ur userRow
-	switch err := row.Scan(append(ir.dest(), ur.dest()...)...); {
-	case err == nil:
-		if idn := ir.identity(); len(idn.UnionIDIndex) > 0 || len(in.UnionIDIndex) == 0 {
-			return storage.LinkResult{User: ur.user(), Identity: idn}, nil
+	if req.Update == nil && req.Session == nil {
+		in := req.Identity
+		switch idn, u, err := getIdentityAndUser(ctx, reads{s}, in.OpenIDIndex); {
+		case err == nil:
+			if len(idn.UnionIDIndex) > 0 || len(in.UnionIDIndex) == 0 {
+				return storage.LinkResult{User: u, Identity: idn}, nil
+			}
+		case !errors.Is(err, storage.ErrNotFound):
+			return storage.LinkResult{}, fail(ctx, "link identity", err)
 		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return storage.LinkResult{}, fail(ctx, "link identity", err)
 	}
 
 	var res storage.LinkResult
-	err := s.write(ctx, "link identity", func(tx *sql.Tx) error {
+	err := s.write(ctx, "link identity", func(tx wtx) error {
 		var err error
 		res, err = link(ctx, tx, req)
 		return err
@@ -210,69 +308,115 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 	return res, nil
 }
 
-// link applies LinkIdentity's three rules inside tx.
-func link(ctx context.Context, tx *sql.Tx, req storage.LinkRequest) (storage.LinkResult, error) {
+// link applies LinkIdentity's three rules, then req.Update and
+// req.Session, inside tx. A returning login whose unionid stays as it is
+// runs three statements, the fewest it can: one read for the identity and
+// its user, the identity's update and the session's insert.
+func link(ctx context.Context, tx wtx, req storage.LinkRequest) (storage.LinkResult, error) {
 	in := normIdentity(req.Identity)
+	var res storage.LinkResult
+	// stored is the identity as the database holds it, nil for a new one;
+	// res.Identity is what the call makes of it. vetted is a unionid the
+	// rules found free or held by the resolved user, and linked says which
+	// (links holds it already), so that it need not be looked up again.
+	var stored *storage.Identity
+	var vetted []byte
+	var linked bool
 
-	// Rule 1: the identity exists.
-	cur, err := getIdentity(ctx, tx, `i.openid_index = ?`, key(in.OpenIDIndex))
+	cur, u, err := getIdentityAndUser(ctx, tx, in.OpenIDIndex)
 	switch {
 	case err == nil:
+		// Rule 1: the identity exists.
+		stored, res.User, res.Identity = &cur, u, cur
 		if len(cur.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
 			holder, held, err := unionHolder(ctx, tx, in.UnionIDIndex)
 			if err != nil {
 				return storage.LinkResult{}, err
 			}
-			if !held {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO links (unionid_index, user_id) VALUES (?, ?)`, in.UnionIDIndex, cur.UserID); err != nil {
-					return storage.LinkResult{}, err
-				}
-			}
 			if !held || holder == cur.UserID {
-				if _, err := tx.ExecContext(ctx, `UPDATE identities SET unionid_index = ?, unionid = ? WHERE id = ?`,
-					in.UnionIDIndex, opt(in.UnionID), cur.ID); err != nil {
-					return storage.LinkResult{}, err
-				}
-				cur.UnionIDIndex, cur.UnionID = in.UnionIDIndex, in.UnionID
+				res.Identity.UnionIDIndex, res.Identity.UnionID = in.UnionIDIndex, in.UnionID
+				vetted, linked = in.UnionIDIndex, held
 			}
 		}
-		u, err := getUser(ctx, tx, cur.UserID)
-		return storage.LinkResult{User: u, Identity: cur}, err
 	case !errors.Is(err, storage.ErrNotFound):
 		return storage.LinkResult{}, err
+	default:
+		res.CreatedIdentity = true
+		// Rule 2: a user holds the unionid.
+		holder, held := "", false
+		if len(in.UnionIDIndex) > 0 {
+			if holder, held, err = unionHolder(ctx, tx, in.UnionIDIndex); err != nil {
+				return storage.LinkResult{}, err
+			}
+			vetted, linked = in.UnionIDIndex, held
+		}
+		if held {
+			if res.User, err = getUser(ctx, tx, holder); err != nil {
+				return storage.LinkResult{}, err
+			}
+		} else {
+			// Rule 3: a new person.
+			res.User, res.CreatedUser = normUser(req.NewUser), true
+			if err := insertUser(ctx, tx, res.User); err != nil {
+				return storage.LinkResult{}, err
+			}
+		}
+		in.UserID = res.User.ID
+		res.Identity = in
 	}
 
-	// Rule 2: a user holds the unionid.
-	if len(in.UnionIDIndex) > 0 {
-		holder, held, err := unionHolder(ctx, tx, in.UnionIDIndex)
+	if req.Update != nil {
+		upd, err := applyUpdate(res.Identity, req.Update)
 		if err != nil {
 			return storage.LinkResult{}, err
 		}
-		if held {
-			in.UserID = holder
-			if err := insertIdentity(ctx, tx, in); err != nil {
-				return storage.LinkResult{}, err
-			}
-			u, err := getUser(ctx, tx, holder)
-			return storage.LinkResult{User: u, Identity: in, CreatedIdentity: true}, err
-		}
+		res.Identity = upd
 	}
 
-	// Rule 3: a new person.
-	nu := normUser(req.NewUser)
-	if err := insertUser(ctx, tx, nu); err != nil {
-		return storage.LinkResult{}, err
+	// The unionid the identity ends with leads to its user (and nowhere,
+	// unless another identity carries it, the one it replaces).
+	next := res.Identity
+	var was []byte
+	if stored != nil {
+		was = stored.UnionIDIndex
 	}
-	in.UserID = nu.ID
-	if err := insertIdentity(ctx, tx, in); err != nil {
-		return storage.LinkResult{}, err
-	}
-	if len(in.UnionIDIndex) > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO links (unionid_index, user_id) VALUES (?, ?)`, in.UnionIDIndex, nu.ID); err != nil {
+	unionChanged := !bytes.Equal(next.UnionIDIndex, was)
+	if unionChanged && len(next.UnionIDIndex) > 0 {
+		var err error
+		switch {
+		case !bytes.Equal(next.UnionIDIndex, vetted):
+			err = holdUnion(ctx, tx, next.UnionIDIndex, next.UserID)
+		case !linked:
+			_, err = tx.ExecContext(ctx, insertLinkStmt, next.UnionIDIndex, next.UserID)
+		}
+		if err != nil {
 			return storage.LinkResult{}, err
 		}
 	}
-	return storage.LinkResult{User: nu, Identity: in, CreatedUser: true, CreatedIdentity: true}, nil
+	if stored == nil {
+		if err := insertIdentity(ctx, tx, next); err != nil {
+			return storage.LinkResult{}, err
+		}
+	} else if unionChanged || req.Update != nil {
+		if err := updateIdentity(ctx, tx, next, unionChanged); err != nil {
+			return storage.LinkResult{}, err
+		}
+	}
+	if unionChanged && len(was) > 0 {
+		if err := releaseUnion(ctx, tx, was); err != nil {
+			return storage.LinkResult{}, err
+		}
+	}
+
+	if req.Session != nil {
+		p := normSession(*req.Session)
+		p.UserID, p.IdentityID = next.UserID, next.ID
+		if err := insertSession(ctx, tx, p); err != nil {
+			return storage.LinkResult{}, err
+		}
+		res.Session = p
+	}
+	return res, nil
 }
 
 // GetUser implements storage.UserStore.
@@ -288,7 +432,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 // transaction: it must not call the store.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(storage.User) (storage.User, error)) (storage.User, error) {
 	var out storage.User
-	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
+	err := s.write(ctx, "update user", func(tx wtx) error {
 		cur, err := getUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -299,8 +443,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(storage.User)
 		}
 		next = normUser(next)
 		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET nickname = ?, avatar_url = ?, sex = ?, province = ?, city = ?, country = ?,
-			phone = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, updateUserStmt,
 			next.Nickname, next.AvatarURL, next.Sex, next.Province, next.City, next.Country,
 			opt(next.Phone), micros(next.UpdatedAt), id); err != nil {
 			return err
@@ -319,7 +462,7 @@ func (s *Store) GetIdentity(ctx context.Context, id string) (storage.Identity, e
 	if s.closed.Load() {
 		return storage.Identity{}, errClosed
 	}
-	i, err := getIdentity(ctx, reads{s}, `i.id = ?`, id)
+	i, err := getIdentity(ctx, reads{s}, selectIdentity, id)
 	return i, fail(ctx, "get identity", err)
 }
 
@@ -328,7 +471,7 @@ func (s *Store) GetIdentityByOpenID(ctx context.Context, openIDIndex []byte) (st
 	if s.closed.Load() {
 		return storage.Identity{}, errClosed
 	}
-	i, err := getIdentity(ctx, reads{s}, `i.openid_index = ?`, key(openIDIndex))
+	i, err := getIdentity(ctx, reads{s}, selectIdentityByOpenID, key(openIDIndex))
 	return i, fail(ctx, "get identity", err)
 }
 
@@ -368,43 +511,26 @@ func (s *Store) identities(ctx context.Context, clauses string, args ...any) ([]
 // transaction: it must not call the store.
 func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
 	var out storage.Identity
-	err := s.write(ctx, "update identity", func(tx *sql.Tx) error {
-		cur, err := getIdentity(ctx, tx, `i.id = ?`, id)
+	err := s.write(ctx, "update identity", func(tx wtx) error {
+		cur, err := getIdentity(ctx, tx, selectIdentity, id)
 		if err != nil {
 			return err
 		}
-		next, err := fn(cur)
+		next, err := applyUpdate(cur, fn)
 		if err != nil {
-			return updaterError{err}
+			return err
 		}
-		next = normIdentity(next)
-		next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
 		unionChanged := !bytes.Equal(next.UnionIDIndex, cur.UnionIDIndex)
 		if unionChanged && len(next.UnionIDIndex) > 0 {
-			holder, held, err := unionHolder(ctx, tx, next.UnionIDIndex)
-			switch {
-			case err != nil:
+			if err := holdUnion(ctx, tx, next.UnionIDIndex, cur.UserID); err != nil {
 				return err
-			case held && holder != cur.UserID:
-				return errUnionIDHeld
-			case !held:
-				if _, err := tx.ExecContext(ctx, `INSERT INTO links (unionid_index, user_id) VALUES (?, ?)`, next.UnionIDIndex, cur.UserID); err != nil {
-					return err
-				}
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE identities SET openid = ?, unionid_index = ?, unionid = ?,
-			session_key = ?, session_key_at = ?, access_token = ?, access_expires_at = ?, refresh_token = ?, refresh_expires_at = ?,
-			scope = ?, updated_at = ?, last_login_at = ? WHERE id = ?`,
-			opt(next.OpenID), opt(next.UnionIDIndex), opt(next.UnionID),
-			opt(next.SessionKey), micros(next.SessionKeyAt), opt(next.AccessToken), micros(next.AccessExpiresAt), opt(next.RefreshToken), micros(next.RefreshExpiresAt),
-			next.Scope, micros(next.UpdatedAt), micros(next.LastLoginAt), id); err != nil {
+		if err := updateIdentity(ctx, tx, next, unionChanged); err != nil {
 			return err
 		}
 		if unionChanged && len(cur.UnionIDIndex) > 0 {
-			// The old unionid leads nowhere once no identity carries it.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE unionid_index = ?1
-				AND NOT EXISTS (SELECT 1 FROM identities WHERE unionid_index = ?1)`, cur.UnionIDIndex); err != nil {
+			if err := releaseUnion(ctx, tx, cur.UnionIDIndex); err != nil {
 				return err
 			}
 		}

@@ -137,6 +137,10 @@ func testCancelledContext(t *testing.T, s storage.Store) {
 	newReq := g.request("wxapp1", g.bytes(), nil)
 	newSess := g.session(u, idn)
 	newSess.TokenHash = func() []byte { h := sha256.Sum256([]byte("new")); return h[:] }()
+	login := g.request(idn.AppID, idn.OpenIDIndex, nil) // a returning login
+	login.Update = func(i storage.Identity) (storage.Identity, error) { i.Scope = "changed"; return i, nil }
+	loginSess := g.session(u, idn)
+	login.Session = &loginSess
 
 	cancelled, cancel := context.WithCancel(live)
 	cancel()
@@ -145,6 +149,7 @@ func testCancelledContext(t *testing.T, s storage.Store) {
 		call func(ctx context.Context) error
 	}{
 		{"LinkIdentity", func(ctx context.Context) error { _, err := s.LinkIdentity(ctx, newReq); return err }},
+		{"LinkIdentity(Update, Session)", func(ctx context.Context) error { _, err := s.LinkIdentity(ctx, login); return err }},
 		{"GetUser", func(ctx context.Context) error { _, err := s.GetUser(ctx, u.ID); return err }},
 		{"UpdateUser", func(ctx context.Context) error {
 			_, err := s.UpdateUser(ctx, u.ID, func(u storage.User) (storage.User, error) { u.Nickname = "changed"; return u, nil })
@@ -196,6 +201,8 @@ func testCancelledContext(t *testing.T, s storage.Store) {
 	check(t, "session", must(s.GetSessionByTokenHash(live, sess.TokenHash))(t), wantSession(sess))
 	_, err = s.GetSessionByTokenHash(live, newSess.TokenHash)
 	isErr(t, err, storage.ErrNotFound, "GetSessionByTokenHash(session of the cancelled create)")
+	_, err = s.GetSessionByTokenHash(live, loginSess.TokenHash)
+	isErr(t, err, storage.ErrNotFound, "GetSessionByTokenHash(session of the cancelled login)")
 	if n := len(must(s.ListEvents(live, storage.EventFilter{}))(t)); n != 0 {
 		t.Errorf("%d events appended with a cancelled context", n)
 	}
