@@ -26,6 +26,7 @@ type command struct {
 var commands = map[string]command{
 	"version":  versionCommand,
 	"emulator": emulatorCommand,
+	"serve":    serveCommand,
 	"keys":     keysCommand,
 }
 

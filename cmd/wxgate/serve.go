@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wxgate/wxgate/config"
+	"github.com/wxgate/wxgate/gateway"
+	"github.com/wxgate/wxgate/seal"
+	"github.com/wxgate/wxgate/storage"
+
+	// Storage backends, chosen by the URL scheme of database: and cache:.
+	_ "github.com/wxgate/wxgate/storage/memory"
+	_ "github.com/wxgate/wxgate/storage/sqlite"
+)
+
+var serveCommand = command{
+	summary: "run the login gateway",
+	run:     runServe,
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "--config FILE",
+		"Runs the gateway: mini-program, mobile, website and official-account logins, sessions and\n"+
+			"forward-auth, with WeChat's secrets kept on the server. Every configuration key can be\n"+
+			"overridden by a WXGATE_* environment variable (see docs/configuration.md).\n"+
+			"SIGTERM drains in-flight requests and stops; SIGHUP re-reads the AppSecrets.", stderr)
+	cfgPath := fs.String("config", os.Getenv("WXGATE_CONFIG"), "YAML configuration `file` (default: $WXGATE_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *cfgPath == "" {
+		fs.Usage()
+		return errors.New("--config is required (or set WXGATE_CONFIG)")
+	}
+	cfg, err := config.Load(*cfgPath, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	gw, closeAll, err := openGateway(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return serveGateway(ctx, cfg, gw, log, nil)
+}
+
+// newLogger builds the process logger from the log configuration.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Level)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openGateway opens what a configuration names (keyring, database, cache)
+// and builds the gateway on them. createKeys allows creating a missing
+// keyring (the demo; dev mode also allows it). The returned function closes
+// everything.
+func openGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, createKeys bool) (*gateway.Server, func(), error) {
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration: " + w)
+	}
+	kr, err := loadKeyring(cfg, log, createKeys || cfg.Dev)
+	if err != nil {
+		return nil, nil, err
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := storage.Open(openCtx, cfg.Database)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the database (%s): %w", storage.Scheme(cfg.Database), err)
+	}
+	kv, err := storage.OpenKV(openCtx, cfg.Cache)
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("opening the cache (%s): %w", storage.Scheme(cfg.Cache), err)
+	}
+	closeAll := func() {
+		if err := kv.Close(); err != nil {
+			log.Warn("closing the cache", "err", err)
+		}
+		if err := store.Close(); err != nil {
+			log.Warn("closing the database", "err", err)
+		}
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg, Store: store, KV: kv, Keyring: kr, Logger: log})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return gw, closeAll, nil
+}
+
+// loadKeyring reads the at-rest keyring, creating it first when allowed.
+func loadKeyring(cfg *config.Config, log *slog.Logger, create bool) (*seal.Keyring, error) {
+	kr, err := seal.Load(cfg.KeysFile)
+	if err == nil || !create || !errors.Is(err, fs.ErrNotExist) {
+		return kr, err
+	}
+	if kr, err = seal.Generate(); err != nil {
+		return nil, err
+	}
+	if err := seal.WriteFile(cfg.KeysFile, kr, false); err != nil {
+		return nil, err
+	}
+	log.Warn("created a new at-rest keyring; keep it safe and back it up: data sealed under it cannot be read without it",
+		"file", cfg.KeysFile, "key", kr.ActiveKeyID())
+	return kr, nil
+}
+
+// serveGateway listens on the configured address and serves until ctx
+// ends, then drains in-flight requests. ready, if set, receives the bound
+// address once listening.
+func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, log *slog.Logger, ready chan<- string) error {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (set listen: or WXGATE_LISTEN to a free address)", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go gw.Run(bg)
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := gw.ReloadSecrets(); err != nil {
+				log.Error("re-reading AppSecrets failed; the apps named keep their previous secret", "err", err)
+				continue
+			}
+			log.Info("re-read the AppSecrets")
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("wxgate gateway listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"database", storage.Scheme(cfg.Database), "cache", storage.Scheme(cfg.Cache), "apps", len(cfg.Apps))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(drain); err != nil {
+		return fmt.Errorf("draining requests: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+
+	"github.com/wxgate/wxgate/session"
+	"github.com/wxgate/wxgate/storage"
+)
+
+// linkedApp is one WeChat app a user has logged in with.
+type linkedApp struct {
+	App         string `json:"app"`
+	Type        string `json:"type"`
+	LinkedAt    string `json:"linked_at"`
+	LastLoginAt string `json:"last_login_at"`
+}
+
+// handleMe is GET /auth/me: the session's user, and the apps linked to them.
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	u, err := s.store.GetUser(ctx, sess.UserID)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			s.writeError(w, r, errSessionExpired)
+			return
+		}
+		s.writeError(w, r, storageFailure(err))
+		return
+	}
+	idents, err := s.store.ListIdentities(ctx, u.ID)
+	if err != nil {
+		s.writeError(w, r, storageFailure(err))
+		return
+	}
+	var own *storage.Identity
+	linked := []linkedApp{}
+	for i := range idents {
+		id := &idents[i]
+		if id.ID == sess.IdentityID {
+			own = id
+		}
+		a, ok := s.apps.byAppID[id.AppID]
+		if !ok {
+			continue
+		}
+		linked = append(linked, linkedApp{App: a.Name(), Type: string(a.Type()),
+			LinkedAt: id.CreatedAt.UTC().Format(timeFormat), LastLoginAt: id.LastLoginAt.UTC().Format(timeFormat)})
+	}
+	sort.Slice(linked, func(i, j int) bool { return linked[i].LinkedAt < linked[j].LinkedAt })
+	v, err := s.view(u, own, s.apps.byName[sess.App])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"user":      v,
+		"has_phone": len(u.Phone) > 0,
+		"linked":    linked,
+		"session":   map[string]any{"app": sess.App, "expires_in": s.sessionExpiresIn(sess)},
+	})
+}
+
+const timeFormat = "2006-01-02T15:04:05Z07:00"
+
+// handleLogout is POST /auth/logout: the session is revoked everywhere
+// (every instance reads the same store) and the cookie cleared. A request
+// without a live session still gets 204: logging out is idempotent.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if _, fromCookie := session.FromRequest(r); fromCookie && !s.sameOrigin(r) {
+		s.writeError(w, r, errorf(http.StatusForbidden, "cross_origin", "logout with the session cookie must come from the gateway's own origin"))
+		return
+	}
+	sess, err := s.authenticate(r)
+	switch {
+	case err == nil:
+		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
+			s.writeError(w, r, storageFailure(err))
+			return
+		}
+		s.log.Info("logout", "user", sess.UserID, "session", sess.ID)
+	case !isAuthError(err):
+		s.writeError(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func isAuthError(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status == http.StatusUnauthorized
+}
+
+// handleVerify is forward-auth for a reverse proxy (nginx auth_request,
+// Caddy forward_auth, Traefik ForwardAuth): 204 with X-Wxgate-User-Id for a
+// live session, 401 otherwise. Any method is accepted, since proxies pass
+// the original request's.
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.authenticate(r)
+	if err != nil {
+		if isAuthError(err) {
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Wxgate-User-Id", sess.UserID)
+	h.Set("X-Wxgate-Session-Id", sess.ID)
+	h.Set("X-Wxgate-App", sess.App)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// apiError is an error answered to the client as JSON
+// {"error":"snake_case_code","message":"human text"}. Message is written
+// for the person integrating with the API: what went wrong and what to do.
+// It never holds a secret, token, code or openid.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	// RetryAfter, when positive, is sent as the Retry-After header
+	// (seconds).
+	RetryAfter int
+	// cause is logged, never sent.
+	cause error
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+func (e *apiError) Unwrap() error { return e.cause }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// writeJSON answers v with the status. Every API answer is uncacheable:
+// several carry session tokens.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// writeError answers err as JSON. Anything that is not an *apiError is an
+// internal failure: the client learns only that, the log learns the rest.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal_error",
+			Message: "wxgate failed to handle the request; the gateway's log has the details (request id " + requestID(r) + ")", cause: err}
+	}
+	if ae.Status >= 500 || ae.cause != nil {
+		lvl := s.log.Warn
+		if ae.Status >= 500 {
+			lvl = s.log.Error
+		}
+		lvl("request failed", "request_id", requestID(r), "path", r.URL.Path, "status", ae.Status, "error", ae.Code, "cause", errString(ae.cause))
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", itoa(ae.RetryAfter))
+	}
+	if ae.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wxgate"`)
+	}
+	writeJSON(w, ae.Status, map[string]string{"error": ae.Code, "message": ae.Message})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// decodeJSON reads a JSON object body into v strictly: the media type must
+// be JSON, the body at most limit bytes, exactly one object, no unknown
+// fields.
+func decodeJSON(r *http.Request, v any, limit int64) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read")
+	}
+	if int64(len(body)) > limit {
+		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "malformed_json", "the body must be one JSON object with the documented fields: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, "malformed_json", "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input (which
+// may be a code or encrypted data).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must not be a JSON %s", te.Field, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	default:
+		return "invalid JSON"
+	}
+}
+
+// methods dispatches a path's handlers by method, answering others with a
+// JSON 405 and an Allow header.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	if r.Method == http.MethodHead {
+		if h, ok := m[http.MethodGet]; ok {
+			h(w, r)
+			return
+		}
+	}
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	sort.Strings(allow)
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{
+		"error": "method_not_allowed", "message": "use " + strings.Join(allow, " or ") + " for " + r.URL.Path,
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

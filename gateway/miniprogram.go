@@ -1,0 +1,307 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/wxgate/wxgate/storage"
+	"github.com/wxgate/wxgate/wechat"
+)
+
+// Body limits. Login bodies are tiny; encrypted data is a few KiB.
+const (
+	smallBody   = 4 << 10
+	decryptBody = 64 << 10
+	maxCodeLen  = 512
+)
+
+type codeLogin struct {
+	App  string `json:"app"`
+	Code string `json:"code"`
+}
+
+// checkCode validates a code from a client before it goes to WeChat.
+func checkCode(code, what string) error {
+	if code == "" {
+		return errorf(http.StatusBadRequest, "missing_code", "set \"code\" to the %s", what)
+	}
+	if len(code) > maxCodeLen || strings.IndexFunc(code, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
+		return errorf(http.StatusBadRequest, "invalid_code", "the %s is malformed; send it exactly as WeChat gave it", what)
+	}
+	return nil
+}
+
+// handleMiniProgramLogin is POST /auth/miniprogram/login {"app","code"}:
+// the code from wx.login is exchanged at jscode2session, the session_key
+// sealed beside the user's identity, and an opaque session token returned.
+// The session_key and openid never leave the server.
+func (s *Server) handleMiniProgramLogin(w http.ResponseWriter, r *http.Request) {
+	var req codeLogin
+	if err := decodeJSON(r, &req, smallBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := s.apps.lookup(req.App, wechat.AppTypeMiniProgram)
+	if err == nil {
+		err = checkCode(req.Code, "code from wx.login")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	// Never retried: the code is single-use.
+	ws, err := a.Client().Code2Session(ctx, req.Code)
+	if err != nil {
+		s.writeError(w, r, s.wechatFailure(a, "login code", err))
+		return
+	}
+	ans, _, err := s.login(ctx, wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// sessionIdentity returns the caller's session, identity and app, requiring
+// an app of one of the given types.
+func (s *Server) sessionIdentity(r *http.Request, types ...wechat.AppType) (storage.Session, storage.Identity, *app, error) {
+	sess, err := s.authenticate(r)
+	if err != nil {
+		return sess, storage.Identity{}, nil, err
+	}
+	ident, err := s.store.GetIdentity(r.Context(), sess.IdentityID)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return sess, ident, nil, errSessionExpired
+		}
+		return sess, ident, nil, storageFailure(err)
+	}
+	a, ok := s.apps.byAppID[ident.AppID]
+	if !ok {
+		return sess, ident, nil, errorf(http.StatusForbidden, "app_not_configured", "the app this session logged in with is no longer configured; log in again")
+	}
+	for _, t := range types {
+		if a.Type() == t {
+			return sess, ident, a, nil
+		}
+	}
+	return sess, ident, nil, errorf(http.StatusForbidden, "wrong_app_type", "this session belongs to %s app %q; this endpoint needs a session of a %s app", a.Type(), a.Name(), joinTypes(types))
+}
+
+type decryptRequest struct {
+	EncryptedData string `json:"encrypted_data"`
+	IV            string `json:"iv"`
+}
+
+var errDecryptFailed = errorf(http.StatusBadRequest, "decrypt_failed",
+	"the data could not be decrypted with this session's key; call wx.login, log in again, fetch the data again and resend it")
+
+var errSessionKeyStale = errorf(http.StatusConflict, "session_key_stale",
+	"WeChat issued a newer session_key for this user (wx.login was called again); call wx.login, log in again with the new code, then fetch the data again and resend it")
+
+// handleMiniProgramDecrypt is POST /auth/miniprogram/decrypt
+// {"encrypted_data","iv"} with a mini-program session: the payload is
+// decrypted with the stored session_key, its watermark checked (app and
+// age), and returned without the watermark.
+func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request) {
+	_, ident, a, err := s.sessionIdentity(r, wechat.AppTypeMiniProgram)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req decryptRequest
+	if err := decodeJSON(r, &req, decryptBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.EncryptedData == "" || req.IV == "" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "missing_field", "send both \"encrypted_data\" and \"iv\" exactly as WeChat gave them to the mini-program"))
+		return
+	}
+	ctx := r.Context()
+	keyText, err := s.open(fieldSessionKey, ident.OpenIDIndex, ident.SessionKey)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if keyText == "" {
+		s.writeError(w, r, errSessionKeyStale)
+		return
+	}
+	key := wechat.NewSessionKey(keyText)
+	d, err := wechat.DecryptData(key, a.AppID(), req.EncryptedData, req.IV)
+	if err != nil {
+		s.writeError(w, r, s.decryptFailure(ctx, a, ident, key))
+		return
+	}
+	maxAge := time.Duration(a.cfg.WatermarkMaxAge)
+	if err := d.CheckAge(s.now(), maxAge); err != nil {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "data_expired",
+			"the encrypted data is older than %s (or dated in the future); fetch it again in the mini-program and resend it at once", maxAge))
+		return
+	}
+	fields, err := d.Fields()
+	if err != nil {
+		s.writeError(w, r, errDecryptFailed)
+		return
+	}
+	if err := s.absorbDecrypted(ctx, ident, fields); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !a.cfg.ExposeOpenID {
+		delete(fields, "openId")
+		delete(fields, "unionId")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": fields})
+}
+
+// decryptFailure decides what a failed decryption means. The answer never
+// depends on the ciphertext (that would be a padding oracle): only on
+// whether WeChat still considers the stored key current. A stale key is
+// forgotten, so later attempts fail fast without asking WeChat again.
+func (s *Server) decryptFailure(ctx context.Context, a *app, ident storage.Identity, key wechat.SessionKey) error {
+	openID, err := s.open(fieldOpenID, ident.OpenIDIndex, ident.OpenID)
+	if err != nil {
+		return err
+	}
+	err = wechat.Retry(ctx, 3, func() error {
+		return s.tokens.Do(ctx, a.AppID(), func(tok wechat.Token) error {
+			return a.Client().CheckSession(ctx, tok, openID, key)
+		})
+	})
+	if !errors.Is(err, wechat.ErrInvalidSignature) {
+		if err != nil {
+			s.log.Warn("checking the session_key with WeChat failed", "app", a.Name(), "err", err)
+		}
+		return errDecryptFailed
+	}
+	seenAt := ident.SessionKeyAt
+	_, uerr := s.updateIdentity(ctx, ident.ID, func(i *storage.Identity) error {
+		if i.SessionKeyAt.Equal(seenAt) { // unless a login replaced it meanwhile
+			i.SessionKey = nil
+		}
+		return nil
+	})
+	if uerr != nil {
+		s.log.Warn("forgetting a stale session_key failed", "identity", ident.ID, "err", uerr)
+	}
+	return errSessionKeyStale
+}
+
+// absorbDecrypted keeps what decrypted data says about the user: a
+// verified profile (wx.getUserInfo) or phone number (the legacy
+// getPhoneNumber payload). It also refuses data about another user.
+func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f map[string]json.RawMessage) error {
+	str := func(k string) string {
+		var v string
+		if raw, ok := f[k]; ok {
+			_ = json.Unmarshal(raw, &v)
+		}
+		return v
+	}
+	if oid := str("openId"); oid != "" {
+		mine, err := s.open(fieldOpenID, ident.OpenIDIndex, ident.OpenID)
+		if err != nil {
+			return err
+		}
+		if oid != mine {
+			return errDecryptFailed
+		}
+	}
+	nick, phone := str("nickName"), str("purePhoneNumber")
+	if nick == "" && phone == "" {
+		return nil
+	}
+	var gender int
+	if raw, ok := f["gender"]; ok {
+		_ = json.Unmarshal(raw, &gender)
+	}
+	_, err := s.store.UpdateUser(ctx, ident.UserID, func(u storage.User) (storage.User, error) {
+		if nick != "" {
+			u.Nickname, u.Sex = nick, gender
+			u.Province, u.City, u.Country = str("province"), str("city"), str("country")
+			if av := str("avatarUrl"); av != "" {
+				u.AvatarURL = av
+			}
+		}
+		if phone != "" {
+			sealed, err := s.seal(fieldPhone, []byte(u.ID), str("phoneNumber"))
+			if err != nil {
+				return u, err
+			}
+			u.Phone = sealed
+		}
+		u.UpdatedAt = s.now().UTC()
+		return u, nil
+	})
+	if err != nil {
+		return storageFailure(err)
+	}
+	return nil
+}
+
+type phoneRequest struct {
+	Code string `json:"code"`
+}
+
+// handleMiniProgramPhone is POST /auth/miniprogram/phone {"code"} with a
+// mini-program session: the code from the getPhoneNumber button is
+// exchanged at getuserphonenumber with the app access token from central
+// control, and the number is kept (sealed) and returned.
+func (s *Server) handleMiniProgramPhone(w http.ResponseWriter, r *http.Request) {
+	_, ident, a, err := s.sessionIdentity(r, wechat.AppTypeMiniProgram)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req phoneRequest
+	if err := decodeJSON(r, &req, smallBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkCode(req.Code, "code from the getPhoneNumber button"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	openID, err := s.open(fieldOpenID, ident.OpenIDIndex, ident.OpenID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var info *wechat.PhoneInfo
+	err = s.tokens.Do(ctx, a.AppID(), func(tok wechat.Token) error {
+		var err error
+		info, err = a.Client().GetUserPhoneNumber(ctx, tok, req.Code, openID)
+		return err
+	})
+	if err != nil {
+		s.writeError(w, r, s.wechatFailure(a, "phone code", err))
+		return
+	}
+	_, err = s.store.UpdateUser(ctx, ident.UserID, func(u storage.User) (storage.User, error) {
+		sealed, err := s.seal(fieldPhone, []byte(u.ID), info.PhoneNumber)
+		if err != nil {
+			return u, err
+		}
+		u.Phone, u.UpdatedAt = sealed, s.now().UTC()
+		return u, nil
+	})
+	if err != nil {
+		s.writeError(w, r, storageFailure(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{
+		"phone_number":      info.PhoneNumber,
+		"pure_phone_number": info.PurePhoneNumber,
+		"country_code":      info.CountryCode,
+	})
+}

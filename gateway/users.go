@@ -1,0 +1,234 @@
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wxgate/wxgate/session"
+	"github.com/wxgate/wxgate/storage"
+	"github.com/wxgate/wxgate/wechat"
+)
+
+// Blind-index domains. An openid only means something within its app, so
+// its index covers the AppID; a unionid is shared by the apps of one open
+// account, so its index does not.
+const (
+	indexOpenID  = "openid"
+	indexUnionID = "unionid"
+)
+
+// Sealed fields are bound (as AAD) to the field's name and to the row's
+// blind index, so a blob copied into another row or column does not open.
+const (
+	fieldOpenID       = "openid"
+	fieldUnionID      = "unionid"
+	fieldSessionKey   = "session_key"
+	fieldAccessToken  = "access_token"
+	fieldRefreshToken = "refresh_token"
+	fieldPhone        = "phone"
+)
+
+func aad(field string, rowKey []byte) []byte {
+	return []byte(field + "/" + hex.EncodeToString(rowKey))
+}
+
+func (s *Server) seal(field string, rowKey []byte, plaintext string) ([]byte, error) {
+	if plaintext == "" {
+		return nil, nil
+	}
+	return s.keyring().Seal([]byte(plaintext), aad(field, rowKey))
+}
+
+func (s *Server) open(field string, rowKey, sealed []byte) (string, error) {
+	if len(sealed) == 0 {
+		return "", nil
+	}
+	p, err := s.keyring().Open(sealed, aad(field, rowKey))
+	if err != nil {
+		return "", fmt.Errorf("gateway: opening sealed %s: %w", field, err)
+	}
+	return string(p), nil
+}
+
+// wechatLogin is what a WeChat login revealed about a person, and what
+// WeChat issued that the gateway keeps.
+type wechatLogin struct {
+	app     *app
+	openID  string
+	unionID string
+	profile *wechat.UserInfo // nil when the flow gives none (mini-program)
+	// sessionKey is the mini-program's new session_key.
+	sessionKey wechat.SessionKey
+	// userToken is the user's WeChat token (website, official account, mobile).
+	userToken *wechat.UserToken
+}
+
+// login resolves a WeChat login to one wxgate user (by unionid across the
+// apps of an open account, else by app and openid), records what WeChat
+// issued, and starts a session: one storage transaction, so a login either
+// happens whole or not at all. Everything secret is sealed before the
+// transaction, so the update it applies only assigns values.
+func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage.LinkResult, error) {
+	kr := s.keyring()
+	now := s.now().UTC()
+	openIdx := kr.Index(indexOpenID, l.app.AppID(), l.openID)
+	ident := storage.Identity{
+		ID:          newID("idn"),
+		AppID:       l.app.AppID(),
+		OpenIDIndex: openIdx,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		LastLoginAt: now,
+	}
+	var err error
+	if ident.OpenID, err = s.seal(fieldOpenID, openIdx, l.openID); err != nil {
+		return loginAnswer{}, storage.LinkResult{}, err
+	}
+	if l.unionID != "" {
+		ident.UnionIDIndex = kr.Index(indexUnionID, l.unionID)
+		if ident.UnionID, err = s.seal(fieldUnionID, ident.UnionIDIndex, l.unionID); err != nil {
+			return loginAnswer{}, storage.LinkResult{}, err
+		}
+	}
+	var key, access, refresh []byte
+	if !l.sessionKey.IsZero() {
+		if key, err = s.seal(fieldSessionKey, openIdx, l.sessionKey.Reveal()); err != nil {
+			return loginAnswer{}, storage.LinkResult{}, err
+		}
+	}
+	if l.userToken != nil {
+		if access, err = s.seal(fieldAccessToken, openIdx, l.userToken.AccessToken.Reveal()); err != nil {
+			return loginAnswer{}, storage.LinkResult{}, err
+		}
+		if refresh, err = s.seal(fieldRefreshToken, openIdx, l.userToken.RefreshToken.Reveal()); err != nil {
+			return loginAnswer{}, storage.LinkResult{}, err
+		}
+	}
+	user := storage.User{ID: newID("usr"), CreatedAt: now, UpdatedAt: now}
+	if l.profile != nil {
+		applyProfile(&user, l.profile)
+	}
+	// Every login gets a new token: nothing a client held before stays
+	// valid for it.
+	tok := session.NewToken()
+	req := storage.LinkRequest{
+		Identity: ident,
+		NewUser:  user,
+		Session: &storage.Session{
+			ID:         newID("ses"),
+			TokenHash:  session.HashToken(tok),
+			App:        l.app.Name(),
+			CreatedAt:  now,
+			LastSeenAt: now,
+			ExpiresAt:  now.Add(time.Duration(s.cfg.Sessions.AbsoluteTimeout)),
+		},
+		Update: func(i storage.Identity) (storage.Identity, error) {
+			if key != nil {
+				i.SessionKey, i.SessionKeyAt = key, now
+			}
+			if l.userToken != nil {
+				i.AccessToken, i.RefreshToken = access, refresh
+				i.AccessExpiresAt = now.Add(l.userToken.ExpiresIn)
+				i.RefreshExpiresAt = now.Add(refreshTokenLife)
+				i.Scope = l.userToken.Scope
+			}
+			i.LastLoginAt, i.UpdatedAt = now, now
+			return i, nil
+		},
+	}
+	res, err := s.store.LinkIdentity(ctx, req)
+	if err != nil {
+		return loginAnswer{}, storage.LinkResult{}, storageFailure(err)
+	}
+	if l.profile != nil && !res.CreatedUser {
+		res.User, err = s.store.UpdateUser(ctx, res.User.ID, func(u storage.User) (storage.User, error) {
+			applyProfile(&u, l.profile)
+			u.UpdatedAt = now
+			return u, nil
+		})
+		if err != nil {
+			return loginAnswer{}, storage.LinkResult{}, storageFailure(err)
+		}
+	}
+	switch {
+	case res.CreatedUser:
+		s.log.Info("new user", "user", res.User.ID, "app", l.app.Name())
+	case res.CreatedIdentity:
+		s.log.Info("linked a new app to an existing user", "user", res.User.ID, "app", l.app.Name())
+	}
+	v, err := s.view(res.User, &res.Identity, l.app)
+	if err != nil {
+		return loginAnswer{}, storage.LinkResult{}, err
+	}
+	s.log.Info("login", "app", l.app.Name(), "user", res.User.ID, "session", res.Session.ID, "new_user", res.CreatedUser)
+	return loginAnswer{Token: tok, ExpiresIn: s.sessionExpiresIn(res.Session), User: v}, res, nil
+}
+
+func applyProfile(u *storage.User, p *wechat.UserInfo) {
+	u.Nickname = p.Nickname
+	u.Sex = p.Sex
+	u.Province, u.City, u.Country = p.Province, p.City, p.Country
+	if p.HeadImgURL != "" {
+		u.AvatarURL = p.HeadImgURL
+	}
+}
+
+// updateIdentity records what a login changed on the identity.
+func (s *Server) updateIdentity(ctx context.Context, id string, fn func(*storage.Identity) error) (storage.Identity, error) {
+	ident, err := s.store.UpdateIdentity(ctx, id, func(i storage.Identity) (storage.Identity, error) {
+		if err := fn(&i); err != nil {
+			return i, err
+		}
+		i.UpdatedAt = s.now().UTC()
+		return i, nil
+	})
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return ident, err
+		}
+		return ident, storageFailure(err)
+	}
+	return ident, nil
+}
+
+// userView is a user as the API shows them.
+type userView struct {
+	ID        string `json:"id"`
+	Nickname  string `json:"nickname"`
+	AvatarURL string `json:"avatar_url"`
+	Sex       int    `json:"sex"`
+	Province  string `json:"province,omitempty"`
+	City      string `json:"city,omitempty"`
+	Country   string `json:"country,omitempty"`
+	// OpenID and UnionID appear only for apps whose operator set
+	// expose_openid.
+	OpenID  string `json:"openid,omitempty"`
+	UnionID string `json:"unionid,omitempty"`
+}
+
+// view renders a user for the app a session belongs to.
+func (s *Server) view(u storage.User, ident *storage.Identity, a *app) (userView, error) {
+	v := userView{ID: u.ID, Nickname: u.Nickname, AvatarURL: u.AvatarURL, Sex: u.Sex,
+		Province: u.Province, City: u.City, Country: u.Country}
+	if ident != nil && a != nil && a.cfg.ExposeOpenID {
+		var err error
+		if v.OpenID, err = s.open(fieldOpenID, ident.OpenIDIndex, ident.OpenID); err != nil {
+			return v, err
+		}
+		if v.UnionID, err = s.open(fieldUnionID, ident.UnionIDIndex, ident.UnionID); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// loginAnswer is the body of every login endpoint's success.
+type loginAnswer struct {
+	Token     string   `json:"token"`
+	ExpiresIn int64    `json:"expires_in"`
+	User      userView `json:"user"`
+}
