@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/wxgate/wxgate/web"
 )
 
 // apiError is an error answered to the client as JSON
@@ -151,3 +153,12 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// staticHandler serves the pages' CSS and scripts, cacheable for an hour.
+func staticHandler() http.Handler {
+	fs := http.FileServerFS(web.Static())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fs.ServeHTTP(w, r)
+	})
+}

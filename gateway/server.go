@@ -138,6 +138,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/auth/me", methods{"GET": s.handleMe})
 	mux.Handle("/auth/logout", methods{"POST": s.handleLogout})
 	mux.HandleFunc("/auth/verify", s.handleVerify)
+	mux.Handle("/auth/wechat/login", methods{"GET": s.handleWebLogin})
+	mux.Handle("/auth/wechat/authorize", methods{"GET": s.handleWebAuthorize})
+	mux.Handle("/auth/wechat/callback", methods{"GET": s.handleCallback})
+	mux.Handle("/auth/wechat/embed", methods{"GET": s.handleEmbed})
+	mux.Handle("/auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
 	mux.Handle("/healthz", methods{"GET": s.handleHealthz})
 	mux.Handle("/readyz", methods{"GET": s.handleReadyz})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
