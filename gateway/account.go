@@ -40,6 +40,11 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var own *storage.Identity
+	for i := range idents {
+		if idents[i].ID == sess.IdentityID {
+			u = s.refreshProfile(ctx, u, idents[i])
+		}
+	}
 	linked := []linkedApp{}
 	for i := range idents {
 		id := &idents[i]

@@ -216,7 +216,7 @@ func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f 
 			return errDecryptFailed
 		}
 	}
-	nick, phone := str("nickName"), str("purePhoneNumber")
+	nick, phone, avatar := str("nickName"), str("purePhoneNumber"), str("avatarUrl")
 	if nick == "" && phone == "" {
 		return nil
 	}
@@ -224,13 +224,10 @@ func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f 
 	if raw, ok := f["gender"]; ok {
 		_ = json.Unmarshal(raw, &gender)
 	}
-	_, err := s.store.UpdateUser(ctx, ident.UserID, func(u storage.User) (storage.User, error) {
+	u, err := s.store.UpdateUser(ctx, ident.UserID, func(u storage.User) (storage.User, error) {
 		if nick != "" {
 			u.Nickname, u.Sex = nick, gender
 			u.Province, u.City, u.Country = str("province"), str("city"), str("country")
-			if av := str("avatarUrl"); av != "" {
-				u.AvatarURL = av
-			}
 		}
 		if phone != "" {
 			sealed, err := s.seal(fieldPhone, []byte(u.ID), str("phoneNumber"))
@@ -245,6 +242,7 @@ func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f 
 	if err != nil {
 		return storageFailure(err)
 	}
+	s.copyAvatar(ctx, u, avatar)
 	return nil
 }
 

@@ -143,6 +143,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/auth/wechat/callback", methods{"GET": s.handleCallback})
 	mux.Handle("/auth/wechat/embed", methods{"GET": s.handleEmbed})
 	mux.Handle("/auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
+	mux.Handle("/auth/avatars/", methods{"GET": s.handleAvatar})
 	mux.Handle("/healthz", methods{"GET": s.handleHealthz})
 	mux.Handle("/readyz", methods{"GET": s.handleReadyz})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

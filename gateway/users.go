@@ -153,6 +153,9 @@ func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage
 			return loginAnswer{}, storage.LinkResult{}, storageFailure(err)
 		}
 	}
+	if l.profile != nil {
+		res.User = s.copyAvatar(ctx, res.User, l.profile.HeadImgURL)
+	}
 	switch {
 	case res.CreatedUser:
 		s.log.Info("new user", "user", res.User.ID, "app", l.app.Name())
@@ -167,13 +170,12 @@ func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage
 	return loginAnswer{Token: tok, ExpiresIn: s.sessionExpiresIn(res.Session), User: v}, res, nil
 }
 
+// applyProfile copies WeChat's profile fields onto the user. The avatar is
+// copyAvatar's business: WeChat's avatar URL is not kept as is.
 func applyProfile(u *storage.User, p *wechat.UserInfo) {
 	u.Nickname = p.Nickname
 	u.Sex = p.Sex
 	u.Province, u.City, u.Country = p.Province, p.City, p.Country
-	if p.HeadImgURL != "" {
-		u.AvatarURL = p.HeadImgURL
-	}
 }
 
 // updateIdentity records what a login changed on the identity.

@@ -238,11 +238,42 @@ type EventStore interface {
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
 }
 
+// Avatar is wxgate's copy of a user's WeChat avatar. WeChat's avatar URLs
+// stop working when the person changes their avatar, so the gateway keeps
+// the image and serves it from its own URL.
+type Avatar struct {
+	ID          string // assigned by the caller; part of the public URL
+	UserID      string
+	ContentType string
+	Data        []byte // at most MaxAvatarSize bytes
+	// Source is the SHA-256 of the WeChat URL the image was copied from,
+	// so that an unchanged avatar is not fetched again.
+	Source    []byte
+	CreatedAt time.Time
+}
+
+// MaxAvatarSize bounds Avatar.Data. WeChat's largest avatars (640x640)
+// are well under it.
+const MaxAvatarSize = 1 << 20
+
+// AvatarStore keeps one avatar per user.
+type AvatarStore interface {
+	// PutAvatar stores a as its user's avatar, replacing (and deleting)
+	// the previous one, atomically. ErrNotFound if the user does not
+	// exist; ErrConflict if another avatar has a.ID.
+	PutAvatar(ctx context.Context, a Avatar) error
+	// GetAvatar returns the avatar with the id, or ErrNotFound.
+	GetAvatar(ctx context.Context, id string) (Avatar, error)
+	// GetUserAvatar returns the user's current avatar, or ErrNotFound.
+	GetUserAvatar(ctx context.Context, userID string) (Avatar, error)
+}
+
 // Store is a durable backend.
 type Store interface {
 	UserStore
 	SessionStore
 	EventStore
+	AvatarStore
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -42,6 +42,9 @@ type Store struct {
 	userSessions map[string]map[string]*storage.Session // UserID -> ID -> session
 
 	events []storage.Event // events[i].ID == i+1
+
+	avatars     map[string]*storage.Avatar // ID -> avatar
+	userAvatars map[string]string          // UserID -> avatar ID
 }
 
 type identity struct {
@@ -69,6 +72,8 @@ func New() *Store {
 		sessions:     map[string]*storage.Session{},
 		byToken:      map[string]*storage.Session{},
 		userSessions: map[string]map[string]*storage.Session{},
+		avatars:      map[string]*storage.Avatar{},
+		userAvatars:  map[string]string{},
 	}
 }
 
@@ -628,4 +633,58 @@ func copyDetail(d map[string]string) map[string]string {
 		return nil
 	}
 	return maps.Clone(d)
+}
+
+// PutAvatar implements storage.AvatarStore.
+func (s *Store) PutAvatar(ctx context.Context, a storage.Avatar) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.users[a.UserID]; !ok {
+		return fmt.Errorf("memory: put avatar: user: %w", storage.ErrNotFound)
+	}
+	if _, ok := s.avatars[a.ID]; ok {
+		return fmt.Errorf("memory: put avatar %s: %w", a.ID, storage.ErrConflict)
+	}
+	if old, ok := s.userAvatars[a.UserID]; ok {
+		delete(s.avatars, old)
+	}
+	c := copyAvatar(a)
+	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
+	s.avatars[a.ID] = &c
+	s.userAvatars[a.UserID] = a.ID
+	return nil
+}
+
+// GetAvatar implements storage.AvatarStore.
+func (s *Store) GetAvatar(ctx context.Context, id string) (storage.Avatar, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.Avatar{}, err
+	}
+	defer s.mu.RUnlock()
+	a, ok := s.avatars[id]
+	if !ok {
+		return storage.Avatar{}, fmt.Errorf("memory: avatar: %w", storage.ErrNotFound)
+	}
+	return copyAvatar(*a), nil
+}
+
+// GetUserAvatar implements storage.AvatarStore.
+func (s *Store) GetUserAvatar(ctx context.Context, userID string) (storage.Avatar, error) {
+	if err := s.rlock(ctx); err != nil {
+		return storage.Avatar{}, err
+	}
+	defer s.mu.RUnlock()
+	id, ok := s.userAvatars[userID]
+	if !ok {
+		return storage.Avatar{}, fmt.Errorf("memory: avatar of user: %w", storage.ErrNotFound)
+	}
+	return copyAvatar(*s.avatars[id]), nil
+}
+
+func copyAvatar(a storage.Avatar) storage.Avatar {
+	a.Data = bytes.Clone(a.Data)
+	a.Source = bytes.Clone(a.Source)
+	return a
 }

@@ -178,6 +178,7 @@ var writeStatements = []string{
 	insertLinkStmt, deleteUnusedLinkStmt,
 	insertSessionStmt, touchSessionStmt, deleteSessionStmt, deleteUserSessionsStmt,
 	deleteExpiredSessionsStmt, deleteIdleSessionsStmt, insertEventStmt,
+	deleteUserAvatarStmt, insertAvatarStmt,
 }
 
 func getUser(ctx context.Context, q queryer, id string) (storage.User, error) {
