@@ -90,6 +90,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Info("logout", "user", sess.UserID, "session", sess.ID)
+		s.event(r.Context(), r, EventLogout, sess.UserID, sess.App, nil)
 	case !isAuthError(err):
 		s.writeError(w, r, err)
 		return

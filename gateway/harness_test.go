@@ -40,6 +40,8 @@ type harness struct {
 	apps   map[string]emulator.App // emulator apps by gateway app name
 	logs   *syncBuffer
 	clock  *testClock
+	// keysFile is the keyring file the gateway was started with.
+	keysFile string
 
 	mu      sync.Mutex
 	answers bytes.Buffer // every response body and header the tests read
@@ -176,6 +178,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := seal.WriteFile(h.cfg.KeysFile, kr, false); err != nil {
+		t.Fatal(err)
+	}
+	h.keysFile = h.cfg.KeysFile
 	ctx := context.Background()
 	if strings.HasPrefix(db, "sqlite:") {
 		h.store, err = sqlite.Open(ctx, strings.TrimPrefix(db, "sqlite:"))
@@ -354,3 +360,16 @@ func (h *harness) assertNoLeak(values ...string) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// serve sends a request straight to a gateway's handler (one not behind
+// the harness's server), with a Bearer token.
+func (h *harness) serve(gw *Server, method, path, body, tok string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	w := httptest.NewRecorder()
+	gw.ServeHTTP(w, r)
+	return w
+}

@@ -54,19 +54,23 @@ func (s *Server) handleMiniProgramLogin(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	// Never retried: the code is single-use.
-	ws, err := a.Client().Code2Session(ctx, req.Code)
-	if err != nil {
-		s.writeError(w, r, s.wechatFailure(a, "login code", err))
-		return
-	}
-	ans, _, err := s.login(ctx, wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
+	ans, err := s.miniProgramLogin(r.Context(), a, req.Code)
+	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
+}
+
+func (s *Server) miniProgramLogin(ctx context.Context, a *app, code string) (loginAnswer, error) {
+	// Never retried: the code is single-use.
+	ws, err := a.Client().Code2Session(ctx, code)
+	if err != nil {
+		return loginAnswer{}, s.wechatFailure(a, "login code", err)
+	}
+	ans, _, err := s.login(ctx, wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
+	return ans, err
 }
 
 // sessionIdentity returns the caller's session, identity and app, requiring
@@ -132,17 +136,27 @@ func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request
 		return
 	}
 	if keyText == "" {
+		s.metrics.decryptFails.WithLabelValues(a.Name(), errSessionKeyStale.Code).Inc()
 		s.writeError(w, r, errSessionKeyStale)
 		return
 	}
 	key := wechat.NewSessionKey(keyText)
 	d, err := wechat.DecryptData(key, a.AppID(), req.EncryptedData, req.IV)
 	if err != nil {
-		s.writeError(w, r, s.decryptFailure(ctx, a, ident, key))
+		err = s.decryptFailure(ctx, a, ident, key)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			s.metrics.decryptFails.WithLabelValues(a.Name(), ae.Code).Inc()
+			if ae.Code == errSessionKeyStale.Code {
+				s.event(ctx, r, EventSessionStale, ident.UserID, a.Name(), nil)
+			}
+		}
+		s.writeError(w, r, err)
 		return
 	}
 	maxAge := time.Duration(a.cfg.WatermarkMaxAge)
 	if err := d.CheckAge(s.now(), maxAge); err != nil {
+		s.metrics.decryptFails.WithLabelValues(a.Name(), "data_expired").Inc()
 		s.writeError(w, r, errorf(http.StatusBadRequest, "data_expired",
 			"the encrypted data is older than %s (or dated in the future); fetch it again in the mini-program and resend it at once", maxAge))
 		return

@@ -26,6 +26,7 @@ func (s *Server) handleMobileLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans, err := s.oauthLogin(r.Context(), a, req.Code)
+	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

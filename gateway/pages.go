@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/wxgate/wxgate/web"
 )
@@ -78,6 +79,10 @@ func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, code, tit
 		status = http.StatusGatewayTimeout
 	case "internal_error":
 		status = http.StatusInternalServerError
+	}
+	if strings.HasPrefix(code, "state_") {
+		s.metrics.stateFailures.WithLabelValues(code).Inc()
+		s.event(r.Context(), r, EventStateFailed, "", "", map[string]string{"reason": code})
 	}
 	w.Header().Set("X-Wxgate-Error", code)
 	s.page(w, status, "error", web.ErrorPage{Title: title, Message: msg, Code: code, Retry: retry}, "'none'")

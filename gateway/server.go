@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -51,7 +54,11 @@ type Server struct {
 	now       func() time.Time
 	lookupEnv func(string) (string, bool)
 	hc        *http.Client
+	metrics   *metrics
 	handler   http.Handler
+	// lastReload is when the keyring was last re-read for an unknown key
+	// (unix nanoseconds).
+	lastReload atomic.Int64
 }
 
 // New builds a gateway from opt.
@@ -80,6 +87,15 @@ func New(opt Options) (*Server, error) {
 	if s.hc == nil {
 		s.hc = wechat.NewHTTPClient(time.Duration(s.cfg.WeChat.Timeout))
 	}
+	s.metrics = newMetrics()
+	// Every WeChat call is measured: a copy of the client with an
+	// instrumented transport, so the caller's client stays as it was.
+	hc := *s.hc
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
+	}
+	hc.Transport = s.metrics.instrument(hc.Transport)
+	s.hc = &hc
 	s.keys.Store(opt.Keyring)
 	var err error
 	if s.apps, err = newApps(s.cfg, s.lookupEnv, s.hc); err != nil {
@@ -92,6 +108,7 @@ func New(opt Options) (*Server, error) {
 		Sealer:  keyringSealer{s},
 		Now:     s.now,
 		Logger:  s.log.With("component", "credential"),
+		OnFetch: s.metrics.tokenFetched(s.apps),
 	})
 	if err != nil {
 		return nil, err
@@ -121,6 +138,41 @@ func (s *Server) ReloadSecrets() error {
 // SetKeyring swaps in a new keyring (after rotation).
 func (s *Server) SetKeyring(k *seal.Keyring) { s.keys.Store(k) }
 
+// ReloadKeyring re-reads the keyring file (SIGHUP, or a key this process
+// does not know yet: another instance or `wxgate keys reseal` has moved to
+// a rotated keyring).
+func (s *Server) ReloadKeyring() error {
+	kr, err := seal.Load(s.cfg.KeysFile)
+	if err != nil {
+		return err
+	}
+	if old := s.keyring(); old.ActiveKeyID() != kr.ActiveKeyID() || len(old.KeyIDs()) != len(kr.KeyIDs()) {
+		s.log.Info("loaded the keyring", "active_key", kr.ActiveKeyID(), "keys", len(kr.KeyIDs()))
+	}
+	s.keys.Store(kr)
+	return nil
+}
+
+// reloadForUnknownKey reloads the keyring when sealed names a key that kr
+// does not hold, at most every few seconds; it reports whether a reload
+// brought that key.
+func (s *Server) reloadForUnknownKey(kr *seal.Keyring, sealed []byte) bool {
+	id, ok := kr.SealedWith(sealed)
+	if !ok || slices.Contains(kr.KeyIDs(), id) {
+		return false
+	}
+	now := time.Now()
+	if last := s.lastReload.Load(); last != 0 && now.Sub(time.Unix(0, last)) < 5*time.Second {
+		return false
+	}
+	s.lastReload.Store(now.UnixNano())
+	if err := s.ReloadKeyring(); err != nil {
+		s.log.Error("a stored value is sealed under a key this gateway does not have, and re-reading the keyring failed", "key", id, "err", err)
+		return false
+	}
+	return slices.Contains(s.keyring().KeyIDs(), id)
+}
+
 func (s *Server) keyring() *seal.Keyring { return s.keys.Load() }
 
 // keyringSealer lets the credential manager seal with the current keyring.
@@ -146,6 +198,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/auth/avatars/", methods{"GET": s.handleAvatar})
 	mux.Handle("/healthz", methods{"GET": s.handleHealthz})
 	mux.Handle("/readyz", methods{"GET": s.handleReadyz})
+	mux.Handle("/metrics", methods{"GET": s.metrics.handler().ServeHTTP})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "no such endpoint: " + truncate(r.URL.Path, 128)})
 	})
@@ -212,6 +265,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds())
+			s.metrics.requests.WithLabelValues(routeLabel(r.URL.Path), statusClass(sw.status)).Inc()
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -253,4 +307,32 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+}
+
+// routes are the paths that label request metrics; others are "other".
+var routeNames = map[string]bool{
+	"/auth/miniprogram/login": true, "/auth/miniprogram/decrypt": true, "/auth/miniprogram/phone": true,
+	"/auth/mobile/login": true, "/auth/me": true, "/auth/logout": true, "/auth/verify": true,
+	"/auth/wechat/login": true, "/auth/wechat/authorize": true, "/auth/wechat/callback": true,
+	"/auth/wechat/embed": true, "/healthz": true, "/readyz": true, "/metrics": true,
+	"/internal/wechat/access_token": true,
+}
+
+func routeLabel(p string) string {
+	switch {
+	case routeNames[p]:
+		return p
+	case strings.HasPrefix(p, "/auth/avatars/"):
+		return "/auth/avatars/"
+	case strings.HasPrefix(p, "/auth/static/"):
+		return "/auth/static/"
+	}
+	return "other"
+}
+
+func statusClass(code int) string {
+	if code == 0 {
+		code = http.StatusOK
+	}
+	return strconv.Itoa(code/100) + "xx"
 }

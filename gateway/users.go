@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/wxgate/wxgate/session"
@@ -46,7 +47,11 @@ func (s *Server) open(field string, rowKey, sealed []byte) (string, error) {
 	if len(sealed) == 0 {
 		return "", nil
 	}
-	p, err := s.keyring().Open(sealed, aad(field, rowKey))
+	kr := s.keyring()
+	p, err := kr.Open(sealed, aad(field, rowKey))
+	if err != nil && s.reloadForUnknownKey(kr, sealed) {
+		p, err = s.keyring().Open(sealed, aad(field, rowKey))
+	}
 	if err != nil {
 		return "", fmt.Errorf("gateway: opening sealed %s: %w", field, err)
 	}
@@ -64,6 +69,28 @@ type wechatLogin struct {
 	sessionKey wechat.SessionKey
 	// userToken is the user's WeChat token (website, official account, mobile).
 	userToken *wechat.UserToken
+}
+
+// countLogin records a login's outcome in the metrics and, for failures
+// caused by the client or WeChat, in the audit trail.
+func (s *Server) countLogin(r *http.Request, a *app, userID string, err error) {
+	if a == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "internal_error"
+		var ae *apiError
+		if errors.As(err, &ae) {
+			outcome = ae.Code
+		}
+	}
+	s.metrics.logins.WithLabelValues(a.Name(), string(a.Type()), outcome).Inc()
+	if err == nil {
+		s.event(r.Context(), r, EventLogin, userID, a.Name(), map[string]string{"type": string(a.Type())})
+	} else {
+		s.event(r.Context(), r, EventLoginFailed, "", a.Name(), map[string]string{"type": string(a.Type()), "error": outcome})
+	}
 }
 
 // login resolves a WeChat login to one wxgate user (by unionid across the

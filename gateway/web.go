@@ -350,7 +350,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if subtle.ConstantTimeCompare(rec.Binding, binding) != 1 {
-		s.log.Warn("login state used from another browser: possible login CSRF", "app", rec.App, "ip", clientIP(r))
+		s.log.Warn("login state used from another browser: possible login CSRF", "app", rec.App, "ip", s.clientIP(r))
 		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: "state_mismatch"})
 		s.callbackError(w, r, "state_mismatch", "This login was started in another browser",
 			"Someone may have sent you a login link of their own. Nobody was logged in. Start the login again yourself.", "")
@@ -368,6 +368,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans, err := s.oauthLogin(ctx, a, code)
+	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		var ae *apiError
 		errCode := "internal_error"
@@ -416,7 +417,7 @@ func (s *Server) duplicateCallback(w http.ResponseWriter, r *http.Request, state
 			return
 		}
 		if subtle.ConstantTimeCompare(o.Binding, binding) != 1 || !bytes.Equal(o.CodeHash, codeHash) {
-			s.log.Warn("a spent login state was replayed", "ip", clientIP(r))
+			s.log.Warn("a spent login state was replayed", "ip", s.clientIP(r))
 			s.callbackError(w, r, "state_expired", "This login link has expired or was already used",
 				"Login links work once and for ten minutes. Start the login again.", "")
 			return
@@ -497,8 +498,10 @@ func callbackMessage(err error) string {
 
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-// clientIP is the peer address, for logs. (Trusted-proxy handling of
-// X-Forwarded-For belongs to the security hardening.)
+// clientIP is the client's address for logs, events and rate limits.
+func (s *Server) clientIP(r *http.Request) string { return clientIP(r) }
+
+// clientIP is the peer address.
 func clientIP(r *http.Request) string {
 	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 {
 		return strings.Trim(r.RemoteAddr[:i], "[]")

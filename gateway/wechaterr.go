@@ -16,6 +16,7 @@ import (
 // configuration (wrong secret, unknown appid, IP allow-list) are 502 and
 // logged as errors for the operator, since the client cannot fix them.
 func (s *Server) wechatFailure(a *app, what string, err error) error {
+	s.metrics.wechatError(err)
 	wrap := func(status int, code, msg string) *apiError {
 		return &apiError{Status: status, Code: code, Message: msg, cause: err}
 	}

@@ -252,7 +252,7 @@ func TestKeysUsage(t *testing.T) {
 	}{
 		{"no command", nil, isExit(2), "Commands:\n  init"},
 		{"help", []string{"-h"}, isHelp, "  show   list"},
-		{"unknown command", []string{"rotate"}, isExit(2), `unknown command "rotate"`},
+		{"unknown command", []string{"frobnicate"}, isExit(2), `unknown command "frobnicate"`},
 		{"init help", []string{"init", "-h"}, isHelp, "Usage: wxgate keys init [--file PATH] [--force]"},
 		{"show help", []string{"show", "-help"}, isHelp, "Usage: wxgate keys show [--file PATH]"},
 		{"bad flag", []string{"init", "--nope"}, func(err error) bool { return err != nil }, "flag provided but not defined"},

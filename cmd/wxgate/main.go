@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"version":  versionCommand,
 	"emulator": emulatorCommand,
 	"serve":    serveCommand,
+	"events":   eventsCommand,
 	"keys":     keysCommand,
 }
 

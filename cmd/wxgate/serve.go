@@ -35,7 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"Runs the gateway: mini-program, mobile, website and official-account logins, sessions and\n"+
 			"forward-auth, with WeChat's secrets kept on the server. Every configuration key can be\n"+
 			"overridden by a WXGATE_* environment variable (see docs/configuration.md).\n"+
-			"SIGTERM drains in-flight requests and stops; SIGHUP re-reads the AppSecrets.", stderr)
+			"SIGTERM drains in-flight requests and stops; SIGHUP re-reads the AppSecrets and the keyring.", stderr)
 	cfgPath := fs.String("config", os.Getenv("WXGATE_CONFIG"), "YAML configuration `file` (default: $WXGATE_CONFIG)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -158,9 +158,12 @@ func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, l
 		for range hup {
 			if err := gw.ReloadSecrets(); err != nil {
 				log.Error("re-reading AppSecrets failed; the apps named keep their previous secret", "err", err)
-				continue
+			} else {
+				log.Info("re-read the AppSecrets")
 			}
-			log.Info("re-read the AppSecrets")
+			if err := gw.ReloadKeyring(); err != nil {
+				log.Error("re-reading the keyring failed; the previous one stays in use", "file", cfg.KeysFile, "err", err)
+			}
 		}
 	}()
 
