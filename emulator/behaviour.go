@@ -83,6 +83,17 @@ func (s *Switch) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// MarshalYAML writes true or false, or nothing (null) for the default.
+func (s Switch) MarshalYAML() (any, error) {
+	if s == SwitchDefault {
+		return nil, nil
+	}
+	return s == SwitchOn, nil
+}
+
+// IsZero lets YAML's omitempty leave out an unset Switch.
+func (s Switch) IsZero() bool { return s == SwitchDefault }
+
 // Set and IsBoolFlag make a Switch usable as a command-line flag.
 func (s *Switch) Set(v string) error {
 	b, err := strconv.ParseBool(v)

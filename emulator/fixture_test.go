@@ -1,6 +1,8 @@
 package emulator_test
 
 import (
+	"go.yaml.in/yaml/v3"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +138,22 @@ func TestFixtureErrors(t *testing.T) {
 	}
 	if _, err := emulator.LoadFixture(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
 		t.Fatal("missing file")
+	}
+}
+
+func TestSwitchYAMLRoundTrip(t *testing.T) {
+	for _, sw := range []emulator.Switch{emulator.SwitchOn, emulator.SwitchOff, emulator.SwitchDefault} {
+		in := emulator.Behaviour{StrictStateCharset: sw, DenyRedirect: "none"}
+		b, err := yaml.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out emulator.Behaviour
+		if err := yaml.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%v: reading back %q: %v", sw, b, err)
+		}
+		if out.StrictStateCharset != sw || out.DenyRedirect != "none" {
+			t.Errorf("%v: round trip gave %+v from %q", sw, out, b)
+		}
 	}
 }

@@ -56,6 +56,8 @@ type Server struct {
 	hc        *http.Client
 	metrics   *metrics
 	handler   http.Handler
+	// closers release what Open opened.
+	closers []func() error
 	// lastReload is when the keyring was last re-read for an unknown key
 	// (unix nanoseconds).
 	lastReload atomic.Int64

@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"serve":    serveCommand,
 	"events":   eventsCommand,
 	"keys":     keysCommand,
+	"demo":     demoCommand,
 }
 
 // exitError carries a specific exit status out of a subcommand.

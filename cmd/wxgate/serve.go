@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/gateway"
-	"github.com/wxgate/wxgate/seal"
 	"github.com/wxgate/wxgate/storage"
 
 	// Storage backends, chosen by the URL scheme of database: and cache:.
@@ -53,11 +51,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	gw, closeAll, err := openGateway(ctx, cfg, log, false)
+	gw, err := gateway.Open(ctx, cfg, gateway.OpenOptions{Logger: log})
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer func() {
+		if err := gw.Close(); err != nil {
+			log.Warn("closing the stores", "err", err)
+		}
+	}()
 	return serveGateway(ctx, cfg, gw, log, nil)
 }
 
@@ -72,62 +74,6 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// openGateway opens what a configuration names (keyring, database, cache)
-// and builds the gateway on them. createKeys allows creating a missing
-// keyring (the demo; dev mode also allows it). The returned function closes
-// everything.
-func openGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, createKeys bool) (*gateway.Server, func(), error) {
-	for _, w := range cfg.Warnings {
-		log.Warn("configuration: " + w)
-	}
-	kr, err := loadKeyring(cfg, log, createKeys || cfg.Dev)
-	if err != nil {
-		return nil, nil, err
-	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	store, err := storage.Open(openCtx, cfg.Database)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the database (%s): %w", storage.Scheme(cfg.Database), err)
-	}
-	kv, err := storage.OpenKV(openCtx, cfg.Cache)
-	if err != nil {
-		store.Close()
-		return nil, nil, fmt.Errorf("opening the cache (%s): %w", storage.Scheme(cfg.Cache), err)
-	}
-	closeAll := func() {
-		if err := kv.Close(); err != nil {
-			log.Warn("closing the cache", "err", err)
-		}
-		if err := store.Close(); err != nil {
-			log.Warn("closing the database", "err", err)
-		}
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg, Store: store, KV: kv, Keyring: kr, Logger: log})
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	return gw, closeAll, nil
-}
-
-// loadKeyring reads the at-rest keyring, creating it first when allowed.
-func loadKeyring(cfg *config.Config, log *slog.Logger, create bool) (*seal.Keyring, error) {
-	kr, err := seal.Load(cfg.KeysFile)
-	if err == nil || !create || !errors.Is(err, fs.ErrNotExist) {
-		return kr, err
-	}
-	if kr, err = seal.Generate(); err != nil {
-		return nil, err
-	}
-	if err := seal.WriteFile(cfg.KeysFile, kr, false); err != nil {
-		return nil, err
-	}
-	log.Warn("created a new at-rest keyring; keep it safe and back it up: data sealed under it cannot be read without it",
-		"file", cfg.KeysFile, "key", kr.ActiveKeyID())
-	return kr, nil
 }
 
 // serveGateway listens on the configured address and serves until ctx

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/gateway"
 	"github.com/wxgate/wxgate/wechat"
 )
 
@@ -62,11 +63,11 @@ func TestServeDrainsInFlightRequestsOnShutdown(t *testing.T) {
 	}
 	logs := &syncWriter{w: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	gw, closeAll, err := openGateway(context.Background(), cfg, log, false)
+	gw, err := gateway.Open(context.Background(), cfg, gateway.OpenOptions{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeAll()
+	defer gw.Close()
 	if _, err := os.Stat(filepath.Join(dir, "keys")); err != nil {
 		t.Fatalf("dev mode did not create the keyring: %v", err)
 	}
