@@ -75,6 +75,10 @@ type Options struct {
 	// OnFetch, if set, is called after every fetch from WeChat with the
 	// app, mode and outcome (for metrics).
 	OnFetch func(appID string, mode Mode, err error)
+	// ReloadSecret, if set, is called when WeChat refuses the AppSecret
+	// (40125): it re-reads the app's secret and reports whether a new one
+	// was loaded, in which case the fetch is tried once more.
+	ReloadSecret func(appID string) bool
 }
 
 // Manager hands out app access tokens. It is safe for concurrent use.
@@ -316,25 +320,13 @@ func (m *Manager) fetch(ctx context.Context, appID, stale string, refused bool) 
 	if err != nil {
 		return cached{}, err
 	}
-	var t *wechat.AppToken
-	// Fetches are retried while WeChat is busy or unreachable: a classic
-	// fetch that did reach WeChat only rotates the token once more, and
-	// the lease keeps every other instance out meanwhile.
-	err = wechat.Retry(ctx, 3, func() error {
-		var err error
-		switch m.opt.Mode {
-		case ModeClassic:
-			t, err = client.AccessToken(ctx)
-		default:
-			t, err = client.StableAccessToken(ctx, false)
-			// A refused stable token that WeChat hands back unchanged was
-			// invalidated by a force refresh elsewhere: force one too.
-			if err == nil && refused && t.AccessToken.Reveal() == stale {
-				t, err = client.StableAccessToken(ctx, true)
-			}
+	t, err := m.fetchOnce(ctx, client, stale, refused)
+	if errors.Is(err, wechat.ErrInvalidAppSecret) && m.opt.ReloadSecret != nil && m.opt.ReloadSecret(appID) {
+		m.opt.Logger.Warn("WeChat refused the AppSecret; a new one was read, fetching again", "app", appID)
+		if client, err = m.opt.Clients(appID); err == nil {
+			t, err = m.fetchOnce(ctx, client, stale, refused)
 		}
-		return err
-	})
+	}
 	if m.opt.OnFetch != nil {
 		m.opt.OnFetch(appID, m.opt.Mode, err)
 	}
@@ -349,6 +341,29 @@ func (m *Manager) fetch(ctx context.Context, appID, stale string, refused bool) 
 	}
 	m.opt.Logger.Info("fetched a new app access token", "app", appID, "mode", m.opt.Mode, "expires_in", t.ExpiresIn.String())
 	return c, nil
+}
+
+// fetchOnce asks WeChat for a token, retrying while WeChat is busy or
+// unreachable: a classic fetch that did reach WeChat only rotates the token
+// once more, and the lease keeps every other instance out meanwhile.
+func (m *Manager) fetchOnce(ctx context.Context, client *wechat.Client, stale string, refused bool) (*wechat.AppToken, error) {
+	var t *wechat.AppToken
+	err := wechat.Retry(ctx, 3, func() error {
+		var err error
+		switch m.opt.Mode {
+		case ModeClassic:
+			t, err = client.AccessToken(ctx)
+		default:
+			t, err = client.StableAccessToken(ctx, false)
+			// A refused stable token that WeChat hands back unchanged was
+			// invalidated by a force refresh elsewhere: force one too.
+			if err == nil && refused && t.AccessToken.Reveal() == stale {
+				t, err = client.StableAccessToken(ctx, true)
+			}
+		}
+		return err
+	})
+	return t, err
 }
 
 func (m *Manager) cacheKey(appID string) string { return "wxgate:token:" + appID }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/credential"
@@ -17,6 +18,10 @@ import (
 type app struct {
 	cfg    *config.App
 	client atomic.Pointer[wechat.Client]
+	// secret is the AppSecret the client was built with; lastReload is
+	// when a refused secret last made the gateway re-read it (unix ns).
+	secret     atomic.Pointer[wechat.Secret]
+	lastReload atomic.Int64
 }
 
 func (a *app) Name() string           { return a.cfg.Name }
@@ -45,6 +50,7 @@ func newApps(cfg *config.Config, lookupEnv func(string) (string, bool), hc *http
 			return nil, err
 		}
 		a.client.Store(c)
+		a.secret.Store(&secret)
 		as.byName[a.cfg.Name] = a
 		as.byAppID[a.cfg.AppID] = a
 		as.order = append(as.order, a)
@@ -79,8 +85,36 @@ func (as *apps) reloadSecrets(cfg *config.Config, lookupEnv func(string) (string
 			continue
 		}
 		a.client.Store(c)
+		a.secret.Store(&secret)
 	}
 	return errors.Join(errs...)
+}
+
+// reloadSecret re-reads one app's AppSecret after WeChat refused it
+// (40125): the operator has reset it in the WeChat console and updated the
+// environment or secret file. It reads at most once a second per app (a
+// burst of refusals reads once), and reports whether a different secret was
+// loaded.
+func (as *apps) reloadSecret(a *app, now time.Time, cfg *config.Config, lookupEnv func(string) (string, bool), hc *http.Client) bool {
+	at := now.UnixNano()
+	last := a.lastReload.Load()
+	if last != 0 && at-last < int64(time.Second) || !a.lastReload.CompareAndSwap(last, at) {
+		return false
+	}
+	secret, err := a.cfg.LoadSecret(lookupEnv)
+	if err != nil {
+		return false
+	}
+	if cur := a.secret.Load(); cur != nil && cur.Equal(secret) {
+		return false
+	}
+	c, err := newClient(cfg, a.cfg.AppID, secret, hc)
+	if err != nil {
+		return false
+	}
+	a.client.Store(c)
+	a.secret.Store(&secret)
+	return true
 }
 
 // clientFunc serves the credential manager.

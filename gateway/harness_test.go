@@ -42,6 +42,9 @@ type harness struct {
 	clock  *testClock
 	// keysFile is the keyring file the gateway was started with.
 	keysFile string
+	// env is the gateway's environment (guarded by mu): app secrets as
+	// SECRET_<NAME>, and INTERNAL_KEY.
+	env map[string]string
 
 	mu      sync.Mutex
 	answers bytes.Buffer // every response body and header the tests read
@@ -146,7 +149,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	gs := httptest.NewUnstartedServer(nil)
 	t.Cleanup(gs.Close)
 	h.url = "http://" + gs.Listener.Addr().String()
-	env := map[string]string{}
+	h.env = map[string]string{"INTERNAL_KEY": "internal-key-for-tests-0123456789abcdef"}
+	env := h.env
 	var apps strings.Builder
 	for _, d := range hc.apps {
 		spec := emulator.AppSpec{Type: wechat.AppType(d.typ), Name: d.name, OpenAccount: d.openAccount}
@@ -169,7 +173,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	y := fmt.Sprintf("listen: 127.0.0.1:0\npublic_url: %s\nwechat:\n  api_base: %s\n  open_base: %s\n  timeout: %s\ndatabase: %s\ncache: memory\nkeys_file: %s/keys\napps:\n%s%s",
 		h.url, es.URL, es.URL, hc.timeout, db, dir, apps.String(), hc.yaml)
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	lookup := func(k string) (string, bool) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		v, ok := env[k]
+		return v, ok
+	}
 	h.cfg, err = config.Parse([]byte(y), lookup)
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, y)
@@ -372,4 +381,11 @@ func (h *harness) serve(gw *Server, method, path, body, tok string) *httptest.Re
 	w := httptest.NewRecorder()
 	gw.ServeHTTP(w, r)
 	return w
+}
+
+// setEnv changes the gateway's environment, as an operator would.
+func (h *harness) setEnv(k, v string) {
+	h.mu.Lock()
+	h.env[k] = v
+	h.mu.Unlock()
 }

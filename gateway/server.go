@@ -111,6 +111,10 @@ func New(opt Options) (*Server, error) {
 		Now:     s.now,
 		Logger:  s.log.With("component", "credential"),
 		OnFetch: s.metrics.tokenFetched(s.apps),
+		ReloadSecret: func(appID string) bool {
+			a, ok := s.apps.byAppID[appID]
+			return ok && s.reloadSecret(a)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +139,15 @@ func (s *Server) Credentials() *credential.Manager { return s.tokens }
 // variable or file, for rotation without downtime (SIGHUP).
 func (s *Server) ReloadSecrets() error {
 	return s.apps.reloadSecrets(s.cfg, s.lookupEnv, s.hc)
+}
+
+// reloadSecret re-reads an app's AppSecret after WeChat refused it.
+func (s *Server) reloadSecret(a *app) bool {
+	if !s.apps.reloadSecret(a, s.now(), s.cfg, s.lookupEnv, s.hc) {
+		return false
+	}
+	s.log.Warn("WeChat refused the AppSecret and a new one was read from the environment or secret file", "app", a.Name())
+	return true
 }
 
 // SetKeyring swaps in a new keyring (after rotation).
@@ -201,6 +214,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/healthz", methods{"GET": s.handleHealthz})
 	mux.Handle("/readyz", methods{"GET": s.handleReadyz})
 	mux.Handle("/metrics", methods{"GET": s.metrics.handler().ServeHTTP})
+	mux.Handle("/internal/wechat/access_token", methods{"GET": s.handleInternalToken})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "no such endpoint: " + truncate(r.URL.Path, 128)})
 	})

@@ -44,6 +44,11 @@ func (s *Server) wechatFailure(a *app, what string, err error) error {
 		errors.Is(err, wechat.ErrAppSecretFrozen), errors.Is(err, wechat.ErrIPNotAllowed),
 		errors.Is(err, wechat.ErrUnauthorized), errors.Is(err, wechat.ErrInvalidGrantType),
 		errors.Is(err, credential.ErrUnknownApp):
+		if errors.Is(err, wechat.ErrInvalidAppSecret) && s.reloadSecret(a) {
+			// The operator reset the secret: the next call uses the new
+			// one. This one is not retried (its code may be spent).
+			return wrap(http.StatusBadGateway, "wechat_misconfigured", "the gateway's AppSecret had just been changed; retry"+retryHint(what))
+		}
 		s.log.Error("WeChat refused wxgate's credentials: check the app's appid, its secret (rotate it with SIGHUP after changing it) and the IP allow-list in the WeChat console",
 			"app", a.Name(), "err", err)
 		return wrap(http.StatusBadGateway, "wechat_misconfigured",

@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/wxgate/wxgate/wechat"
+)
+
+// handleInternalToken is GET /internal/wechat/access_token?app=NAME: the
+// app access token from central control, for the company's other backends,
+// so that no other service ever needs the AppSecret. It requires the
+// internal API key (internal.api_key_env or api_key_file) as a Bearer
+// token; without a configured key the endpoint does not exist.
+func (s *Server) handleInternalToken(w http.ResponseWriter, r *http.Request) {
+	want, configured, err := s.cfg.InternalAPIKey(s.lookupEnv)
+	if !configured {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "the internal API is off: set internal.api_key_env or internal.api_key_file"})
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "internal_key_unavailable",
+			Message: "the gateway cannot read its internal API key; the operator must fix it", cause: err})
+		return
+	}
+	got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// Compare hashes: constant time, whatever the lengths.
+	gh, wh := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	if got == "" || subtle.ConstantTimeCompare(gh[:], wh[:]) != 1 {
+		s.log.Warn("refused a request to the internal API: wrong or missing key", "ip", s.clientIP(r))
+		s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the internal API key as \"Authorization: Bearer <key>\""))
+		return
+	}
+	name := r.URL.Query().Get("app")
+	a, err := s.apps.lookup(name, wechat.AppTypeOfficialAccount, wechat.AppTypeMiniProgram)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tok, left, err := s.tokens.Token(r.Context(), a.AppID())
+	if err != nil {
+		s.writeError(w, r, s.wechatFailure(a, "", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok.Reveal(), "expires_in": int64(left.Seconds())})
+}
