@@ -53,6 +53,8 @@ type Config struct {
 	Web Web `yaml:"web"`
 	// Internal guards the /internal/ API.
 	Internal Internal `yaml:"internal"`
+	// Security holds rate limits, trusted proxies and the replay window.
+	Security Security `yaml:"security"`
 	// Log is the process log's level and format.
 	Log Log `yaml:"log"`
 
@@ -136,6 +138,42 @@ type Internal struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// APIKeyFile is a file that holds the key.
 	APIKeyFile string `yaml:"api_key_file"`
+}
+
+// Security holds the request protections: whose X-Forwarded-For to
+// believe, rate limits, and the replay window of signed requests.
+type Security struct {
+	// TrustedProxies lists the proxies (addresses or CIDR prefixes) whose
+	// X-Forwarded-For header names the client. Requests from anywhere else
+	// are attributed to their peer address, so clients cannot spoof it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ReplayWindow is how far from now the timestamp of a signed request
+	// (apps with sign_requests) may be; default 5m.
+	ReplayWindow Duration `yaml:"replay_window"`
+	// RateLimits override the default limits rule by rule.
+	RateLimits RateLimits `yaml:"rate_limits"`
+}
+
+// RateLimits are the per-IP and per-user limits of the endpoints that
+// attackers hammer. Unset rules keep their defaults: login 10 a minute per
+// IP (seed 002) and per user, decrypt 30 per IP and 10 per user, phone 10
+// per IP and 5 per user.
+type RateLimits struct {
+	LoginIP     Rate `yaml:"login_ip"`
+	LoginUser   Rate `yaml:"login_user"`
+	DecryptIP   Rate `yaml:"decrypt_ip"`
+	DecryptUser Rate `yaml:"decrypt_user"`
+	PhoneIP     Rate `yaml:"phone_ip"`
+	PhoneUser   Rate `yaml:"phone_user"`
+}
+
+// Rate is one rate-limit rule: Limit requests per Window.
+type Rate struct {
+	// Limit is the number of requests allowed per window; 0 keeps the
+	// default, -1 turns the rule off.
+	Limit int `yaml:"limit"`
+	// Window is the rule's window; unset keeps the default (1m).
+	Window Duration `yaml:"window"`
 }
 
 // Log is the process log's level and format.

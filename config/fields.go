@@ -58,7 +58,7 @@ func isLeaf(t reflect.Type) bool {
 	switch {
 	case t == durationType, t == secretType:
 		return true
-	case t.Kind() == reflect.String, t.Kind() == reflect.Bool:
+	case t.Kind() == reflect.String, t.Kind() == reflect.Bool, t.Kind() == reflect.Int:
 		return true
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		return true
@@ -100,6 +100,12 @@ func setScalar(v reflect.Value, s string) string {
 			return shown(s) + " is not a boolean; write true or false"
 		}
 		v.SetBool(b)
+	case t.Kind() == reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return shown(s) + " is not a whole number"
+		}
+		v.SetInt(int64(n))
 	default:
 		panic(fmt.Sprintf("config: setScalar on %v", t))
 	}

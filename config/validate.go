@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -66,6 +67,7 @@ func (c *Config) setDefaults() (derived bool) {
 	defDur(&c.Sessions.IdleTimeout, defaultIdleTimeout)
 	defDur(&c.Sessions.AbsoluteTimeout, defaultAbsoluteTimeout)
 	def(&c.Web.DefaultReturnTo, defaultReturnTo)
+	defDur(&c.Security.ReplayWindow, Duration(5*time.Minute))
 	def(&c.Log.Level, defaultLogLevel)
 	def(&c.Log.Format, defaultLogFormat)
 	for i := range c.Apps {
@@ -107,6 +109,7 @@ func (c *Config) check(lookupEnv func(string) (string, bool), derived bool, r *r
 	}
 	c.checkWeb(r)
 	c.checkInternal(lookupEnv, r)
+	c.checkSecurity(r)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -418,5 +421,30 @@ func (c *Config) checkInternal(lookupEnv func(string) (string, bool), r *report)
 		} else {
 			r.add(joinPath("internal", src.setKey()), msg)
 		}
+	}
+}
+
+func (c *Config) checkSecurity(r *report) {
+	for i, p := range c.Security.TrustedProxies {
+		path := fmt.Sprintf("security.trusted_proxies[%d]", i)
+		if pr, err := netip.ParsePrefix(strings.TrimSpace(p)); err == nil {
+			if pr != pr.Masked() {
+				r.add(path, shown(p)+" has host bits set; write the network, e.g. "+pr.Masked().String())
+			}
+			continue
+		}
+		if _, err := netip.ParseAddr(strings.TrimSpace(p)); err != nil {
+			r.add(path, shown(p)+" is neither an IP address nor a CIDR prefix (such as 10.0.0.0/8)")
+		}
+	}
+	rl := c.Security.RateLimits
+	for name, rate := range map[string]Rate{"login_ip": rl.LoginIP, "login_user": rl.LoginUser,
+		"decrypt_ip": rl.DecryptIP, "decrypt_user": rl.DecryptUser, "phone_ip": rl.PhoneIP, "phone_user": rl.PhoneUser} {
+		if rate.Limit < -1 {
+			r.add("security.rate_limits."+name+".limit", fmt.Sprintf("%d is not a limit; use a positive number, or -1 to turn the rule off", rate.Limit))
+		}
+	}
+	if c.Security.ReplayWindow > Duration(time.Hour) {
+		r.add("security.replay_window", fmt.Sprintf("%s is longer than an hour; a replayed request would stay acceptable that long (the default is 5m)", c.Security.ReplayWindow))
 	}
 }
