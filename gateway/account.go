@@ -19,7 +19,7 @@ type linkedApp struct {
 
 // handleMe is GET /auth/me: the session's user, and the apps linked to them.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.authenticate(r)
+	sess, err := s.authenticateSigned(r, nil)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -82,7 +82,12 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusForbidden, "cross_origin", "logout with the session cookie must come from the gateway's own origin"))
 		return
 	}
-	sess, err := s.authenticate(r)
+	body, err := readBody(r, smallBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sess, err := s.authenticateSigned(r, body)
 	switch {
 	case err == nil:
 		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {

@@ -11,11 +11,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/logging"
 	"github.com/wxgate/wxgate/seal"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/storage/memory"
@@ -126,6 +128,9 @@ func withEmulator(b emulator.Behaviour) harnessOption {
 	return func(c *harnessConfig) { c.emu = b }
 }
 func quiet() harnessOption { return func(c *harnessConfig) { c.quiet = true } }
+func withApps(apps []appDef) harnessOption {
+	return func(c *harnessConfig) { c.apps = apps }
+}
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
@@ -171,6 +176,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if db == "" {
 		db = "sqlite:" + dir + "/wxgate.db"
 	}
+	if !strings.Contains(hc.yaml, "security:") {
+		// Tests make many requests from one address: limits are off unless
+		// a test sets its own.
+		hc.yaml += "security:\n  rate_limits:\n"
+		for _, r := range []string{"login_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
+			hc.yaml += "    " + r + ": {limit: -1}\n"
+		}
+	}
 	y := fmt.Sprintf("listen: 127.0.0.1:0\npublic_url: %s\nwechat:\n  api_base: %s\n  open_base: %s\n  timeout: %s\ndatabase: %s\ncache: memory\nkeys_file: %s/keys\napps:\n%s%s",
 		h.url, es.URL, es.URL, hc.timeout, db, dir, apps.String(), hc.yaml)
 	lookup := func(k string) (string, bool) {
@@ -203,7 +216,15 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Cleanup(func() { h.store.Close() })
 	h.kv = memory.NewKV()
 	t.Cleanup(func() { h.kv.Close() })
-	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The gateway logs at debug level through the redacting handler, as
+	// `wxgate serve` does, so the leak tests check what production logs.
+	var gwp atomic.Pointer[Server]
+	logger := logging.New(h.logs, "text", slog.LevelDebug, logging.Options{Secrets: func() []string {
+		if g := gwp.Load(); g != nil {
+			return g.SecretValues()
+		}
+		return nil
+	}})
 	if hc.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -216,6 +237,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gwp.Store(h.gw)
 	gs.Config.Handler = h.gw
 	gs.Start()
 	return h

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,20 +84,34 @@ func errString(err error) string {
 // be JSON, the body at most limit bytes, exactly one object, no unknown
 // fields.
 func decodeJSON(r *http.Request, v any, limit int64) error {
+	body, err := readBody(r, limit)
+	if err != nil {
+		return err
+	}
+	return parseJSON(r, body, v)
+}
+
+// readBody reads at most limit bytes of the request body.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read")
+	}
+	if int64(len(body)) > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+	}
+	return body, nil
+}
+
+// parseJSON decodes a body read by readBody (see decodeJSON).
+func parseJSON(r *http.Request, body []byte, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read")
-	}
-	if int64(len(body)) > limit {
-		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errorf(http.StatusBadRequest, "malformed_json", "the body must be one JSON object with the documented fields: %s", jsonProblem(err))

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/wechat"
 )
@@ -50,11 +52,14 @@ func (s *Server) handleMiniProgramLogin(w http.ResponseWriter, r *http.Request) 
 	if err == nil {
 		err = checkCode(req.Code, "code from wx.login")
 	}
+	if err == nil {
+		err = s.limitIP(r, ratelimit.LoginIP, a.Name())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ans, err := s.miniProgramLogin(r.Context(), a, req.Code)
+	ans, err := s.miniProgramLogin(r, a, req.Code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -63,20 +68,29 @@ func (s *Server) handleMiniProgramLogin(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, ans)
 }
 
-func (s *Server) miniProgramLogin(ctx context.Context, a *app, code string) (loginAnswer, error) {
+func (s *Server) miniProgramLogin(r *http.Request, a *app, code string) (loginAnswer, error) {
 	// Never retried: the code is single-use.
-	ws, err := a.Client().Code2Session(ctx, code)
+	ws, err := a.Client().Code2Session(r.Context(), code)
 	if err != nil {
 		return loginAnswer{}, s.wechatFailure(a, "login code", err)
 	}
-	ans, _, err := s.login(ctx, wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
+	if err := s.limitUser(r, a, ws.OpenID); err != nil {
+		return loginAnswer{}, err
+	}
+	ans, _, err := s.login(r.Context(), wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
 	return ans, err
+}
+
+// limitUser applies the per-user login rule, keyed by the openid's blind
+// index (the user may not exist yet).
+func (s *Server) limitUser(r *http.Request, a *app, openID string) error {
+	return s.limit(r, ratelimit.LoginUser, hex.EncodeToString(s.keyring().Index(indexOpenID, a.AppID(), openID)), a.Name())
 }
 
 // sessionIdentity returns the caller's session, identity and app, requiring
 // an app of one of the given types.
-func (s *Server) sessionIdentity(r *http.Request, types ...wechat.AppType) (storage.Session, storage.Identity, *app, error) {
-	sess, err := s.authenticate(r)
+func (s *Server) sessionIdentity(r *http.Request, body []byte, types ...wechat.AppType) (storage.Session, storage.Identity, *app, error) {
+	sess, err := s.authenticateSigned(r, body)
 	if err != nil {
 		return sess, storage.Identity{}, nil, err
 	}
@@ -115,13 +129,24 @@ var errSessionKeyStale = errorf(http.StatusConflict, "session_key_stale",
 // decrypted with the stored session_key, its watermark checked (app and
 // age), and returned without the watermark.
 func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request) {
-	_, ident, a, err := s.sessionIdentity(r, wechat.AppTypeMiniProgram)
+	body, err := readBody(r, decryptBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, ident, a, err := s.sessionIdentity(r, body, wechat.AppTypeMiniProgram)
+	if err == nil {
+		err = s.limitIP(r, ratelimit.DecryptIP, a.Name())
+	}
+	if err == nil {
+		err = s.limit(r, ratelimit.DecryptUser, ident.UserID, a.Name())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var req decryptRequest
-	if err := decodeJSON(r, &req, decryptBody); err != nil {
+	if err := parseJSON(r, body, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -269,13 +294,24 @@ type phoneRequest struct {
 // exchanged at getuserphonenumber with the app access token from central
 // control, and the number is kept (sealed) and returned.
 func (s *Server) handleMiniProgramPhone(w http.ResponseWriter, r *http.Request) {
-	_, ident, a, err := s.sessionIdentity(r, wechat.AppTypeMiniProgram)
+	body, err := readBody(r, smallBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, ident, a, err := s.sessionIdentity(r, body, wechat.AppTypeMiniProgram)
+	if err == nil {
+		err = s.limitIP(r, ratelimit.PhoneIP, a.Name())
+	}
+	if err == nil {
+		err = s.limit(r, ratelimit.PhoneUser, ident.UserID, a.Name())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var req phoneRequest
-	if err := decodeJSON(r, &req, smallBody); err != nil {
+	if err := parseJSON(r, body, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,9 +1,9 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 
+	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/wechat"
 )
 
@@ -21,11 +21,14 @@ func (s *Server) handleMobileLogin(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkCode(req.Code, "code from the WeChat SDK's SendAuth response")
 	}
+	if err == nil {
+		err = s.limitIP(r, ratelimit.LoginIP, a.Name())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ans, err := s.oauthLogin(r.Context(), a, req.Code)
+	ans, err := s.oauthLogin(r, a, req.Code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -37,10 +40,14 @@ func (s *Server) handleMobileLogin(w http.ResponseWriter, r *http.Request) {
 // oauthLogin completes an OAuth-style login (mobile, website, official
 // account): exchange the code exactly once, read the profile when the scope
 // allows, link the user, keep the tokens, start a session.
-func (s *Server) oauthLogin(ctx context.Context, a *app, code string) (loginAnswer, error) {
+func (s *Server) oauthLogin(r *http.Request, a *app, code string) (loginAnswer, error) {
+	ctx := r.Context()
 	ut, err := a.Client().ExchangeCode(ctx, code) // single-use: never retried
 	if err != nil {
 		return loginAnswer{}, s.wechatFailure(a, "authorization code", err)
+	}
+	if err := s.limitUser(r, a, ut.OpenID); err != nil {
+		return loginAnswer{}, err
 	}
 	var profile *wechat.UserInfo
 	if hasScope(ut, wechat.ScopeUserInfo) || hasScope(ut, wechat.ScopeLogin) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/credential"
+	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/seal"
 	"github.com/wxgate/wxgate/session"
+	"github.com/wxgate/wxgate/signing"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/wechat"
 )
@@ -55,7 +58,13 @@ type Server struct {
 	lookupEnv func(string) (string, bool)
 	hc        *http.Client
 	metrics   *metrics
+	limiter   *ratelimit.Limiter
+	signer    *signing.Verifier
+	trusted   []netip.Prefix
 	handler   http.Handler
+	// secretValues are the configured secrets' values (AppSecrets, the
+	// internal key), for the log redactor to remove wherever they appear.
+	secretValues atomic.Pointer[[]string]
 	// closers release what Open opened.
 	closers []func() error
 	// lastReload is when the keyring was last re-read for an unknown key
@@ -119,6 +128,10 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.setupProtections(); err != nil {
+		return nil, err
+	}
+	s.noteSecrets()
 	s.sessions = session.NewVerifier(session.Options{
 		Store:       s.store,
 		IdleTimeout: time.Duration(s.cfg.Sessions.IdleTimeout),
@@ -138,7 +151,33 @@ func (s *Server) Credentials() *credential.Manager { return s.tokens }
 // ReloadSecrets re-reads every app's AppSecret from its environment
 // variable or file, for rotation without downtime (SIGHUP).
 func (s *Server) ReloadSecrets() error {
-	return s.apps.reloadSecrets(s.cfg, s.lookupEnv, s.hc)
+	err := s.apps.reloadSecrets(s.cfg, s.lookupEnv, s.hc)
+	s.noteSecrets()
+	return err
+}
+
+// SecretValues returns the values of the configured secrets (AppSecrets
+// and the internal API key), for a log redactor (logging.Options.Secrets)
+// to remove wherever they appear. The slice is shared: do not modify it.
+func (s *Server) SecretValues() []string {
+	if p := s.secretValues.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// noteSecrets records the current secret values for SecretValues.
+func (s *Server) noteSecrets() {
+	var v []string
+	for _, a := range s.apps.order {
+		if sec := a.secret.Load(); sec != nil && !sec.IsZero() {
+			v = append(v, sec.Reveal())
+		}
+	}
+	if k, ok, err := s.cfg.InternalAPIKey(s.lookupEnv); ok && err == nil && k != "" {
+		v = append(v, k)
+	}
+	s.secretValues.Store(&v)
 }
 
 // reloadSecret re-reads an app's AppSecret after WeChat refused it.
@@ -146,6 +185,7 @@ func (s *Server) reloadSecret(a *app) bool {
 	if !s.apps.reloadSecret(a, s.now(), s.cfg, s.lookupEnv, s.hc) {
 		return false
 	}
+	s.noteSecrets()
 	s.log.Warn("WeChat refused the AppSecret and a new one was read from the environment or secret file", "app", a.Name())
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wxgate/wxgate/session"
+	"github.com/wxgate/wxgate/signing"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/wechat"
 )
@@ -194,7 +195,11 @@ func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage
 		return loginAnswer{}, storage.LinkResult{}, err
 	}
 	s.log.Info("login", "app", l.app.Name(), "user", res.User.ID, "session", res.Session.ID, "new_user", res.CreatedUser)
-	return loginAnswer{Token: tok, ExpiresIn: s.sessionExpiresIn(res.Session), User: v}, res, nil
+	ans := loginAnswer{Token: tok, ExpiresIn: s.sessionExpiresIn(res.Session), User: v}
+	if l.app.cfg.SignRequests {
+		ans.SigningKey = signing.KeyString(s.signingKey(res.Session.TokenHash))
+	}
+	return ans, res, nil
 }
 
 // applyProfile copies WeChat's profile fields onto the user. The avatar is
@@ -257,7 +262,10 @@ func (s *Server) view(u storage.User, ident *storage.Identity, a *app) (userView
 
 // loginAnswer is the body of every login endpoint's success.
 type loginAnswer struct {
-	Token     string   `json:"token"`
-	ExpiresIn int64    `json:"expires_in"`
-	User      userView `json:"user"`
+	Token     string `json:"token"`
+	ExpiresIn int64  `json:"expires_in"`
+	// SigningKey is the session's request-signing key, for apps with
+	// sign_requests (docs/signing.md).
+	SigningKey string   `json:"signing_key,omitempty"`
+	User       userView `json:"user"`
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/session"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/web"
@@ -130,6 +131,9 @@ func (s *Server) callbackURL() string {
 
 // startLogin remembers a login bound to this browser and returns its state.
 func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, a *app, flow, returnTo string) (string, error) {
+	if err := s.limitIP(r, ratelimit.LoginIP, a.Name()); err != nil {
+		return "", err
+	}
 	binding := s.browserBinding(w, r)
 	rec, err := json.Marshal(loginState{App: a.Name(), ReturnTo: returnTo, Binding: hashBinding(binding), Flow: flow})
 	if err != nil {
@@ -357,6 +361,12 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, ok := s.apps.byName[rec.App]
+	if ok {
+		if err := s.limitIP(r, ratelimit.LoginIP, a.Name()); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	if !ok {
 		s.callbackError(w, r, "app_not_configured", "This login cannot be completed", "The app it was started for is no longer configured.", "")
 		return
@@ -367,7 +377,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.callbackError(w, r, "login_declined", "Login declined", "WeChat says the login was not authorized. Nobody was logged in.", retry)
 		return
 	}
-	ans, err := s.oauthLogin(ctx, a, code)
+	ans, err := s.oauthLogin(r, a, code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		var ae *apiError
@@ -498,13 +508,10 @@ func callbackMessage(err error) string {
 
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-// clientIP is the client's address for logs, events and rate limits.
-func (s *Server) clientIP(r *http.Request) string { return clientIP(r) }
-
-// clientIP is the peer address.
-func clientIP(r *http.Request) string {
-	if i := strings.LastIndexByte(r.RemoteAddr, ':'); i > 0 {
-		return strings.Trim(r.RemoteAddr[:i], "[]")
+// clientIP is the client's address for logs and events (see clientAddr).
+func (s *Server) clientIP(r *http.Request) string {
+	if a := s.clientAddr(r); a.IsValid() {
+		return a.String()
 	}
-	return r.RemoteAddr
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wxgate/wxgate/demo"
+	"github.com/wxgate/wxgate/logging"
 )
 
 var demoCommand = command{
@@ -42,7 +43,7 @@ to start over. The emulator's secrets are not WeChat's: never reuse them.`, stde
 		Addr:         *addr,
 		EmulatorAddr: *emuAddr,
 		DataDir:      *data,
-		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Logger:       logging.New(stderr, "text", level, logging.Options{}),
 		Stdout:       stdout,
 	})
 }

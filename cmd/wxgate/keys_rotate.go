@@ -83,7 +83,7 @@ func runKeysReseal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer store.Close()
-	log := newLogger(cfg.Log, stderr)
+	log := newLogger(cfg.Log, stderr, nil)
 	rep, err := gateway.Reseal(ctx, store, kr, log)
 	if err != nil {
 		return fmt.Errorf("re-sealing stopped (run it again to resume): %w", err)

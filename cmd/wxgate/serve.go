@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/gateway"
+	"github.com/wxgate/wxgate/logging"
 	"github.com/wxgate/wxgate/storage"
 
 	// Storage backends, chosen by the URL scheme of database: and cache:.
@@ -50,11 +52,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	// The log redactor also removes the configured secrets' exact values;
+	// the gateway knows them (and their rotations) once it is open.
+	var gwp atomic.Pointer[gateway.Server]
+	log := newLogger(cfg.Log, stderr, func() []string {
+		if g := gwp.Load(); g != nil {
+			return g.SecretValues()
+		}
+		return nil
+	})
 	gw, err := gateway.Open(ctx, cfg, gateway.OpenOptions{Logger: log})
 	if err != nil {
 		return err
 	}
+	gwp.Store(gw)
 	defer func() {
 		if err := gw.Close(); err != nil {
 			log.Warn("closing the stores", "err", err)
@@ -63,17 +74,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return serveGateway(ctx, cfg, gw, log, nil)
 }
 
-// newLogger builds the process logger from the log configuration.
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
+// newLogger builds the process logger from the log configuration. Every
+// record passes through the redacting handler: secrets, codes and tokens
+// removed, openids shown as short keyed hashes, and the exact values
+// secrets returns (if set) removed wherever they appear.
+func newLogger(c config.Log, w io.Writer, secrets func() []string) *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.Level)); err != nil {
 		lvl = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return logging.New(w, c.Format, lvl, logging.Options{Secrets: secrets})
 }
 
 // serveGateway listens on the configured address and serves until ctx
