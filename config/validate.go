@@ -312,16 +312,22 @@ func (c *Config) checkStores(r *report) {
 			r.add("database", "sqlite: needs a file path, e.g. sqlite:./wxgate.db")
 		}
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		if multiHost(db) {
+			// host1:5432,host2:5432: Go's URL parser refuses it; the
+			// PostgreSQL backend parses it at start with clear errors.
+			break
+		}
 		checkStoreURL("database", db, "WXGATE_DATABASE", r)
 	default:
 		r.add("database", unknownStore(db)+"; use sqlite:PATH, postgres://user@host/db or memory")
 	}
 	switch cache := c.Cache; {
 	case cache == "memory":
-	case strings.HasPrefix(cache, "redis://"), strings.HasPrefix(cache, "rediss://"):
+	case strings.HasPrefix(cache, "redis://"), strings.HasPrefix(cache, "rediss://"),
+		strings.HasPrefix(cache, "redis+cluster://"), strings.HasPrefix(cache, "rediss+cluster://"):
 		checkStoreURL("cache", cache, "WXGATE_CACHE", r)
 	default:
-		r.add("cache", unknownStore(cache)+"; use memory, redis://host:6379/0 or rediss://host:6380/0")
+		r.add("cache", unknownStore(cache)+"; use memory, redis://host:6379/0, rediss://host:6380/0 or redis+cluster://host1:6379,host2:6379")
 	}
 }
 
@@ -337,7 +343,20 @@ func unknownStore(s string) string {
 
 // checkStoreURL checks a store URL without ever quoting it: it may hold a
 // password.
+// multiHost reports whether a store URL names several hosts
+// (postgres://h1:5432,h2:5432/db).
+func multiHost(s string) bool {
+	rest := s[strings.Index(s, "://")+3:]
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Contains(rest, ",")
+}
+
 func checkStoreURL(path, s, envName string, r *report) {
+	if multiHost(s) {
+		return
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		r.add(path, "not a valid URL (the value is not shown: it may hold a password); check its syntax, percent-encoding special characters in the password")

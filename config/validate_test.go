@@ -279,3 +279,19 @@ log:
 		t.Errorf("error text does not name the variable:\n%s", s)
 	}
 }
+
+func TestStoreURLForms(t *testing.T) {
+	for _, c := range []struct{ db, cache string }{
+		{"postgres://wx@db1:5432,db2:5432/wxgate?target_session_attrs=read-write", "redis+cluster://r1:6379,r2:6379"},
+		{"postgresql://wx@db/wxgate?schema=gw", "rediss+cluster://r1:6380"},
+		{"postgres://wx@db/wxgate", "redis://r:6379/0?prefix=wx:"},
+	} {
+		y := "dev: true\ndatabase: \"" + c.db + "\"\ncache: \"" + c.cache + "\"\n"
+		if _, err := config.Parse([]byte(y), func(string) (string, bool) { return "", false }); err != nil {
+			t.Errorf("%s + %s refused: %v", c.db, c.cache, err)
+		}
+	}
+	if _, err := config.Parse([]byte("dev: true\ncache: \"mongodb://x\"\n"), func(string) (string, bool) { return "", false }); err == nil {
+		t.Error("an unknown cache scheme was accepted")
+	}
+}

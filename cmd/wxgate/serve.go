@@ -22,6 +22,8 @@ import (
 
 	// Storage backends, chosen by the URL scheme of database: and cache:.
 	_ "github.com/wxgate/wxgate/storage/memory"
+	_ "github.com/wxgate/wxgate/storage/postgres"
+	"github.com/wxgate/wxgate/storage/redis"
 	_ "github.com/wxgate/wxgate/storage/sqlite"
 )
 
@@ -61,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	})
+	redis.SetLogger(log)
 	gw, err := gateway.Open(ctx, cfg, gateway.OpenOptions{Logger: log})
 	if err != nil {
 		return err
