@@ -58,6 +58,16 @@ func Open(ctx context.Context, cfg *config.Config, opt OpenOptions) (*Server, er
 		return nil, err
 	}
 	s.closers = []func() error{kv.Close, store.Close}
+	// A backend that is down at start does not stop the gateway: it serves
+	// 503 (and /readyz fails) until the backend is back. Say so now, with
+	// the backend's own advice.
+	for name, ping := range map[string]func(context.Context) error{"database": store.Ping, "cache": kv.Ping} {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := ping(pctx); err != nil {
+			log.Error("the "+name+" is unreachable at start; the gateway runs, answering 503 and failing /readyz until it is back", "backend", name, "err", err)
+		}
+		cancel()
+	}
 	return s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wxgate/wxgate/credential"
+	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/wechat"
 )
 
@@ -24,6 +25,10 @@ func (s *Server) wechatFailure(a *app, what string, err error) error {
 		e := wrap(http.StatusServiceUnavailable, code, msg)
 		e.RetryAfter = retryAfter
 		return e
+	}
+	if errors.Is(err, storage.ErrUnavailable) {
+		// Not WeChat's failure: the token cache (central control) is down.
+		return storageFailure(err)
 	}
 	switch {
 	case errors.Is(err, wechat.ErrInvalidCode), errors.Is(err, wechat.ErrCodeUsed), errors.Is(err, wechat.ErrCodeExpired):
