@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/netproxy"
 	"github.com/wxgate/wxgate/seal"
 	_ "github.com/wxgate/wxgate/storage/postgres"
 	_ "github.com/wxgate/wxgate/storage/redis"
@@ -63,8 +63,8 @@ type cluster struct {
 	gws    []*Server
 	urls   []string
 	apps   map[string]emulator.App
-	redis  *tcpProxy // every instance reaches Redis through it
-	schema string    // the instances' PostgreSQL schema
+	redis  *netproxy.Proxy // every instance reaches Redis through it
+	schema string          // the instances' PostgreSQL schema
 }
 
 type clusterOptions struct {
@@ -93,8 +93,8 @@ func newCluster(t testing.TB, o clusterOptions) *cluster {
 	suffix := randomSuffix()
 	c.schema = "wxgate_cluster_" + suffix
 	pg := withParam(postgresURL(), "schema", c.schema)
-	c.redis = newTCPProxy(t, strings.TrimPrefix(strings.Split(strings.TrimPrefix(redisURL(), "redis://"), "/")[0], ""))
-	rd := withParam("redis://"+c.redis.addr()+"/0", "prefix", "wxgate-cluster-"+suffix+":")
+	c.redis = netproxy.New(t, "127.0.0.1:0", strings.Split(strings.TrimPrefix(redisURL(), "redis://"), "/")[0])
+	rd := withParam("redis://"+c.redis.Addr()+"/0", "prefix", "wxgate-cluster-"+suffix+":")
 	dir := t.TempDir()
 	kr, err := seal.Generate()
 	if err != nil {
@@ -327,7 +327,7 @@ func TestClusterSurvivesRedisOutage(t *testing.T) {
 			t.Fatalf("instance %d before the outage: %d", i, st)
 		}
 	}
-	c.redis.cut()
+	c.redis.Cut()
 	for i := range c.gws {
 		st, took := phone(i)
 		if st != http.StatusServiceUnavailable || took > 3*time.Second {
@@ -337,7 +337,7 @@ func TestClusterSurvivesRedisOutage(t *testing.T) {
 			t.Errorf("instance %d readyz during the outage: %d", i, st)
 		}
 	}
-	c.redis.restore()
+	c.redis.Restore()
 	deadline := time.Now().Add(10 * time.Second)
 	for i := range c.gws {
 		for {
@@ -352,70 +352,6 @@ func TestClusterSurvivesRedisOutage(t *testing.T) {
 		}
 	}
 }
-
-// tcpProxy forwards connections to a backend and can cut them all.
-type tcpProxy struct {
-	t       testing.TB
-	backend string
-	mu      sync.Mutex
-	ln      net.Listener
-	address string
-	conns   map[net.Conn]bool
-}
-
-func newTCPProxy(t testing.TB, backend string) *tcpProxy {
-	p := &tcpProxy{t: t, backend: backend, conns: map[net.Conn]bool{}}
-	p.listen("127.0.0.1:0")
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.address }
-
-func (p *tcpProxy) listen(addr string) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.address = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", p.backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[b] = true, true
-			p.mu.Unlock()
-			go func() { io.Copy(b, c); b.Close() }()
-			go func() { io.Copy(c, b); c.Close() }()
-		}
-	}()
-}
-
-// cut closes the listener and every connection: the backend is gone.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
-}
-
-// restore listens again on the same address.
-func (p *tcpProxy) restore() { p.listen(p.address) }
 
 // TestPostgresHoldsNoPlaintext reads every row of every wxgate table in
 // PostgreSQL and searches it for the secret values a run stored.

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/wxgate/wxgate/internal/netproxy"
 	"io"
 	"net"
 	"net/http/httptest"
@@ -250,7 +251,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() er
 // at once saying what to check, and the first call after the server
 // comes up migrates the schema and works.
 func TestDownAtStart(t *testing.T) {
-	addr := closedPort(t)
+	addr := netproxy.ClosedPort(t)
 	schema := freshSchema(t)
 	url := withHost(t, withParam(testURL(), "schema", schema), addr)
 
@@ -277,7 +278,7 @@ func TestDownAtStart(t *testing.T) {
 	err = within(t, prompt, "GetUser with a 200ms deadline", func() error { _, err := s.GetUser(ctx, "usr-1"); return err })
 	isUnavailable(t, "GetUser with a 200ms deadline", err, addr)
 
-	newProxy(t, addr, serverAddr(t))
+	netproxy.New(t, addr, serverAddr(t))
 	eventually(t, 10*time.Second, "Ping once the server is up", func() error { return s.Ping(t.Context()) })
 	if _, err := s.LinkIdentity(t.Context(), request("wxa", 1, true)); err != nil {
 		t.Fatalf("LinkIdentity once the server is up: %v", err)
@@ -291,25 +292,25 @@ func TestDownAtStart(t *testing.T) {
 // fast with ErrUnavailable, then work again on the same store.
 func TestRecovery(t *testing.T) {
 	ctx := t.Context()
-	p := newProxy(t, "127.0.0.1:0", serverAddr(t))
-	s := open(t, withHost(t, withParam(testURL(), "schema", freshSchema(t)), p.addr))
+	p := netproxy.New(t, "127.0.0.1:0", serverAddr(t))
+	s := open(t, withHost(t, withParam(testURL(), "schema", freshSchema(t)), p.Addr()))
 	first, err := s.LinkIdentity(ctx, request("wxa", 1, true))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	p.cut()
+	p.Cut()
 	for i := range 3 { // the pool's connections were cut, and new ones are refused
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := within(t, prompt, "GetUser with the server cut", func() error { _, err := s.GetUser(ctx, first.User.ID); return err })
 		cancel()
-		isUnavailable(t, fmt.Sprint("GetUser #", i, " with the server cut"), err, p.addr)
+		isUnavailable(t, fmt.Sprint("GetUser #", i, " with the server cut"), err, p.Addr())
 	}
 	err = within(t, prompt, "LinkIdentity with the server cut", func() error { _, err := s.LinkIdentity(ctx, request("wxb", 1, true)); return err })
-	isUnavailable(t, "LinkIdentity with the server cut", err, p.addr)
-	isUnavailable(t, "Ping with the server cut", s.Ping(ctx), p.addr)
+	isUnavailable(t, "LinkIdentity with the server cut", err, p.Addr())
+	isUnavailable(t, "Ping with the server cut", s.Ping(ctx), p.Addr())
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "GetUser once the server is back", func() error { _, err := s.GetUser(ctx, first.User.ID); return err })
 	res, err := s.LinkIdentity(ctx, request("wxb", 1, true))
 	if err != nil || res.User.ID != first.User.ID {
@@ -348,13 +349,13 @@ func TestTerminatedConnections(t *testing.T) {
 // A server that accepts connections but never answers: every call returns
 // by its deadline, or by the store's timeout when it has none.
 func TestHungServer(t *testing.T) {
-	p := newProxy(t, "127.0.0.1:0", serverAddr(t))
-	url := withHost(t, withParam(withParam(testURL(), "schema", freshSchema(t)), "timeout", "300ms"), p.addr)
+	p := netproxy.New(t, "127.0.0.1:0", serverAddr(t))
+	url := withHost(t, withParam(withParam(testURL(), "schema", freshSchema(t)), "timeout", "300ms"), p.Addr())
 	s := open(t, url)
 	if err := s.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	p.hang()
+	p.Hang()
 	// The pool's idle connection was cut: the first call meets it, fails,
 	// and drops it.
 	err := within(t, prompt, "Ping with the server hung", func() error { return s.Ping(t.Context()) })
@@ -390,7 +391,7 @@ func TestHungServer(t *testing.T) {
 		t.Fatalf("Open with the server hung: %v", err)
 	}
 	defer s2.Close()
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "Ping once the server answers", func() error { return s2.Ping(t.Context()) })
 }
 
@@ -428,7 +429,7 @@ func TestOpenErrors(t *testing.T) {
 func TestPasswordNeverShown(t *testing.T) {
 	const password = "s3cr3t-Pa55"
 	withPassword := func(rawURL string) string { return withUser(rawURL, "wxgate_no_such_role:"+password) }
-	down := withHost(t, withPassword("postgres://127.0.0.1/test?sslmode=disable"), closedPort(t))
+	down := withHost(t, withPassword("postgres://127.0.0.1/test?sslmode=disable"), netproxy.ClosedPort(t))
 	urls := map[string]string{
 		"bad option":  withPassword("postgres://127.0.0.1/test?pool_max_conns=x"),
 		"bad port":    withPassword("postgres://127.0.0.1:port/test"),

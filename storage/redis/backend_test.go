@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wxgate/wxgate/internal/netproxy"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ func TestScriptCacheFlushed(t *testing.T) {
 // A server that is down when the gateway starts: Open succeeds, calls fail
 // at once saying what to check, and work once the server is up.
 func TestDownAtStart(t *testing.T) {
-	addr := closedPort(t)
+	addr := netproxy.ClosedPort(t)
 	url := withHost(t, withParam(testURL(), "prefix", freshPrefix(t)), addr, "")
 
 	var kv *redis.KV
@@ -149,7 +150,7 @@ func TestDownAtStart(t *testing.T) {
 	})
 	isUnavailable(t, "SetNX with a 200ms deadline", err, addr)
 
-	newProxy(t, addr, serverAddr(t))
+	netproxy.New(t, addr, serverAddr(t))
 	eventually(t, 10*time.Second, "Ping once the server is up", func() error { return kv.Ping(t.Context()) })
 	if ok, err := kv.SetNX(t.Context(), "state:1", []byte("v"), time.Minute); err != nil || !ok {
 		t.Fatalf("SetNX once the server is up: %v, %v", ok, err)
@@ -160,13 +161,13 @@ func TestDownAtStart(t *testing.T) {
 // fast with ErrUnavailable, then work again on the same client.
 func TestRecovery(t *testing.T) {
 	ctx := t.Context()
-	p := newProxy(t, "127.0.0.1:0", serverAddr(t))
-	kv := open(t, withHost(t, withParam(testURL(), "prefix", freshPrefix(t)), p.addr, ""))
+	p := netproxy.New(t, "127.0.0.1:0", serverAddr(t))
+	kv := open(t, withHost(t, withParam(testURL(), "prefix", freshPrefix(t)), p.Addr(), ""))
 	if err := kv.Set(ctx, "token", []byte("v"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 
-	p.cut()
+	p.Cut()
 	calls := []struct {
 		name string
 		call func(context.Context) error
@@ -183,10 +184,10 @@ func TestRecovery(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := within(t, prompt, c.name+" with the server cut", func() error { return c.call(ctx) })
 		cancel()
-		isUnavailable(t, c.name+" with the server cut", err, p.addr)
+		isUnavailable(t, c.name+" with the server cut", err, p.Addr())
 	}
 
-	p.restore()
+	p.Restore()
 	eventually(t, 10*time.Second, "Get once the server is back", func() error {
 		v, err := kv.Get(ctx, "token")
 		if err == nil && string(v) != "v" {
@@ -202,12 +203,12 @@ func TestRecovery(t *testing.T) {
 // A server that accepts connections but never answers: every call returns
 // by its deadline, or by the KV's timeout when it has none.
 func TestHungServer(t *testing.T) {
-	p := newProxy(t, "127.0.0.1:0", serverAddr(t))
-	kv := open(t, withHost(t, withParam(withParam(testURL(), "prefix", freshPrefix(t)), "timeout", "300ms"), p.addr, ""))
+	p := netproxy.New(t, "127.0.0.1:0", serverAddr(t))
+	kv := open(t, withHost(t, withParam(withParam(testURL(), "prefix", freshPrefix(t)), "timeout", "300ms"), p.Addr(), ""))
 	if err := kv.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	p.hang()
+	p.Hang()
 	// The pool's idle connection was cut: the first call may meet it.
 	if err := within(t, prompt, "Ping with the server hung", func() error { return kv.Ping(t.Context()) }); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("Ping with the server hung: %v; want ErrUnavailable", err)
@@ -286,7 +287,7 @@ func TestPasswordNeverShown(t *testing.T) {
 		}
 		t.Logf("%s: %v", name, err)
 	}
-	kv := open(t, withHost(t, testURL(), closedPort(t), userinfo))
+	kv := open(t, withHost(t, testURL(), netproxy.ClosedPort(t), userinfo))
 	if err := kv.Ping(t.Context()); err == nil || strings.Contains(err.Error(), password) {
 		t.Errorf("Ping of a server that is down: %v", err)
 	}

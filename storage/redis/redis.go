@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/wxgate/wxgate/storage"
+	"github.com/wxgate/wxgate/storage/internal/storeurl"
 )
 
 const (
@@ -159,59 +159,9 @@ func orDefault(set bool, v, def time.Duration) time.Duration {
 	return def
 }
 
-// redactURL is rawURL with its passwords, in the user part or in a
-// parameter, replaced by xxxxx.
-func redactURL(rawURL string) string {
-	for _, pw := range passwords(rawURL) {
-		rawURL = strings.ReplaceAll(rawURL, pw, "xxxxx")
-	}
-	return rawURL
-}
-
-// scrub removes the passwords of rawURL from msg, in case a client
-// message quotes them.
-func scrub(msg, rawURL string) string {
-	for _, pw := range passwords(rawURL) {
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-	}
-	return msg
-}
-
-// passwords returns the passwords a cache URL holds, as written and
-// decoded, longest first.
-func passwords(rawURL string) []string {
-	var pws []string
-	add := func(raw string) {
-		if raw == "" {
-			return
-		}
-		pws = append(pws, raw)
-		if plain, err := url.QueryUnescape(raw); err == nil && plain != raw && plain != "" {
-			pws = append(pws, plain)
-		}
-	}
-	_, rest, _ := strings.Cut(rawURL, "://")
-	authority, query := rest, ""
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	if _, q, ok := strings.Cut(rest, "?"); ok {
-		query, _, _ = strings.Cut(q, "#")
-	}
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		if _, pw, ok := strings.Cut(authority[:at], ":"); ok {
-			add(pw)
-		}
-	}
-	for _, kv := range strings.Split(query, "&") {
-		name, value, _ := strings.Cut(kv, "=")
-		if strings.Contains(strings.ToLower(name), "password") {
-			add(value)
-		}
-	}
-	slices.SortFunc(pws, func(a, b string) int { return len(b) - len(a) })
-	return pws
-}
+// redactURL and scrub keep passwords out of errors (see storeurl).
+func redactURL(rawURL string) string  { return storeurl.Redact(rawURL) }
+func scrub(msg, rawURL string) string { return storeurl.Scrub(msg, rawURL) }
 
 // call starts a call: it refuses a closed KV and a done context, and gives
 // a context without deadline the KV's timeout. The caller calls cancel.

@@ -6,10 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
+	"github.com/wxgate/wxgate/storage/internal/migrations"
 )
 
 // ErrSchemaTooNew is returned (wrapped) by Open for a database migrated by
@@ -19,40 +16,9 @@ var ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this wxg
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations, "NNNN_name.sql", in order;
-// their versions must run 1, 2, 3...
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: migration %s: name does not start with a version", base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: want version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+// loadMigrations returns the embedded migrations, in order.
+func loadMigrations() ([]migrations.Migration, error) {
+	return migrations.Load(migrationFiles, "migrations", "sqlite")
 }
 
 // version returns the schema version of the database, 0 for a new one.
@@ -72,7 +38,7 @@ func version(ctx context.Context, q queryer) (int, error) {
 // already at the latest schema needs only a read, so Open works while
 // another instance is writing.
 func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
+	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
@@ -101,8 +67,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return tooNew(v, len(ms))
 	}
 	for _, m := range ms[v:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fail(ctx, "migration "+m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fail(ctx, "migration "+m.Name, err)
 		}
 	}
 	if v < len(ms) {
