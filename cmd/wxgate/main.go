@@ -30,6 +30,8 @@ var commands = map[string]command{
 	"events":   eventsCommand,
 	"keys":     keysCommand,
 	"demo":     demoCommand,
+	"scan":     scanCommand,
+	"audit":    auditCommand,
 }
 
 // exitError carries a specific exit status out of a subcommand.

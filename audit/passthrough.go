@@ -1,0 +1,512 @@
+package audit
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+)
+
+// Backend code that returns jscode2session's answer as a whole (seed 001:
+// get_openid.php echoing $response) is found by a small, line-based taint
+// analysis that works across PHP, JavaScript/TypeScript, Python, Java and
+// Go:
+//
+//   - sources: a line naming jscode2session (the URL, or an SDK call such
+//     as code2Session or WxJava's getSessionInfo) taints the variable it
+//     assigns: as a URL when the line only builds the URL, as a response
+//     when it also fetches it;
+//   - propagation: an assignment whose right side uses a response as a
+//     whole (the variable itself, or .data, .body, .text, .json(), ...)
+//     taints its left side; fetching a tainted URL taints the result; a
+//     function in the file that returns a response taints its callers;
+//   - extraction ends the taint: response['openid'], data.openid,
+//     result.get("openid") are what the fix looks like;
+//   - sinks: echo, res.json, ctx.body =, jsonify, ResponseEntity.ok,
+//     w.Write, c.JSON, ... and return in a request handler (a route
+//     decorator or mapping annotation, a controller, a cloud function);
+//   - a line that removes session_key from the variable (unset, delete,
+//     del, pop, remove) clears it.
+
+type taint uint8
+
+const (
+	taintURL taint = iota + 1
+	taintResp
+)
+
+// c2sAnchors are what a file must contain for the analysis to run (code2session,
+// jscode2session, Code2Session, getSessionInfo, code_to_session).
+var c2sAnchors = []string{"2session", "2Session", "SessionInfo", "to_session"}
+
+var (
+	reC2SCall = regexp.MustCompile(`(?i)\b(code2session|jscode2session|getSessionInfo|code_to_session|jscode_to_session)\s*\(`)
+	reFetch   = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|curl_init|requests\.|urllib|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest)|\.Get\(|axios|fetch\(|\brequest\(|\bgot\(|httputil|httpclient|httprequest|resttemplate|getforobject|getforentity|postforobject|okhttp|\.execute\(|http_get|httpget|\.get\(|\.post\(|superagent|guzzle|->get\(|->request\(|net::http|httpclients|webclient|\.retrieve\()`)
+	reDefs    = []*regexp.Regexp{
+		regexp.MustCompile(`^\s*(?:async\s+)?def\s+(\w+)\s*\(`),
+		regexp.MustCompile(`\bfunction\s+(\w+)\s*\(`),
+		regexp.MustCompile(`^\s*(?:export\s+)?(?:const|let|var)\s+(\w+)\s*=\s*(?:async\s*)?(?:function\b|\([^)]*\)\s*=>|\w+\s*=>)`),
+		regexp.MustCompile(`^\s*(?:module\.)?exports\.(\w+)\s*=\s*(?:async\s*)?(?:function\b|\()`),
+		regexp.MustCompile(`^func\s+(?:\([^)]*\)\s*)?(\w+)\s*\(`),
+		regexp.MustCompile(`^\s*(?:(?:public|private|protected|static|final|synchronized|async)\s+)+[\w<>\[\],.? ]*?\s*(\w+)\s*\([^;]*$`),
+	}
+	reHandlerMark = regexp.MustCompile(`@\w+\.(route|get|post|put|patch|api_route)\b|@api_view|@(Get|Post|Put|Patch|Request)Mapping|@ResponseBody|@(app|router|bp|blueprint)\.`)
+	reController  = regexp.MustCompile(`extends\s+\w*Controller|@RestController|namespace\s+app\\controller|class\s+\w+Controller\b`)
+	reAssign      = regexp.MustCompile(`^\s*(?:(?:const|let|var|final|val|auto|private|public|protected|static)\s+)*(?:[\w<>\[\],.?]+\s+)?(\$?[A-Za-z_]\w*)\s*(?:,\s*(?:\$?\w+|_)\s*)*(?::=|=)(?:[^=>]|$)`)
+	reMulti       = regexp.MustCompile(`^\s*(\$?[A-Za-z_]\w*)\s*,\s*(?:\$?\w+|_)\s*(?:,\s*(?:\$?\w+|_)\s*)*(?::=|=)(?:[^=>]|$)`)
+	reDestruct    = regexp.MustCompile(`^\s*(?:const|let|var)\s*[{\[]([^}\]]*)[}\]]\s*=[^=]`)
+	reDecodeInto  = regexp.MustCompile(`(?:Decode|Unmarshal)\([^)]*&(\w+)`)
+	reCurlURL     = regexp.MustCompile(`curl_setopt\(\s*(\$\w+)\s*,\s*CURLOPT_URL`)
+	reRemoval     = regexp.MustCompile(`(?i)(unset|delete|\bdel\b|\.pop\(|remove|omit|=\s*(none|null|nil|''|""))`)
+	reSinks       = []*regexp.Regexp{
+		regexp.MustCompile(`\becho\b`), regexp.MustCompile(`\bprint(_r)?\b\s*\(?`), regexp.MustCompile(`\bvar_dump\s*\(`),
+		regexp.MustCompile(`\b(exit|die)\s*\(`), regexp.MustCompile(`->json\s*\(`), regexp.MustCompile(`(^|[^\w.>])json\s*\(`),
+		regexp.MustCompile(`Response::json\s*\(`), regexp.MustCompile(`->ajaxReturn\s*\(`), regexp.MustCompile(`\$this->(success|result)\s*\(`),
+		regexp.MustCompile(`\b(res|response|reply)\.(json|send|end|write|jsonp|status\(\d+\)\.(json|send))\s*\(`),
+		regexp.MustCompile(`\bctx\.body\s*=`), regexp.MustCompile(`\bNextResponse\.json\s*\(`), regexp.MustCompile(`\bh\.response\s*\(`),
+		regexp.MustCompile(`\bjsonify\s*\(`), regexp.MustCompile(`\b(Json|Http)Response\s*\(`), regexp.MustCompile(`(^|[^\w.])Response\s*\(`),
+		regexp.MustCompile(`\bmake_response\s*\(`), regexp.MustCompile(`\bself\.(write|finish)\s*\(`),
+		regexp.MustCompile(`getWriter\(\)\.(write|print|println)\s*\(`), regexp.MustCompile(`ResponseEntity\.ok\s*\(`),
+		regexp.MustCompile(`\bR\.(ok|success)\s*\(`), regexp.MustCompile(`\b(Result|AjaxResult|ApiResult|CommonResult|JsonResult|Response)\.(success|ok|of)\s*\(`),
+		regexp.MustCompile(`\bw\.Write\s*\(`), regexp.MustCompile(`\bio\.Copy\s*\(\s*w\s*,`), regexp.MustCompile(`json\.NewEncoder\s*\(\s*w\s*\)\.Encode\s*\(`),
+		regexp.MustCompile(`\bc\.(JSON|String|Data|IndentedJSON|PureJSON|AbortWithStatusJSON)\s*\(`),
+		regexp.MustCompile(`\bctx\.(JSON|Write|WriteString|String)\s*\(`), regexp.MustCompile(`\bfmt\.Fprint(f|ln)?\s*\(\s*w\s*,`),
+		regexp.MustCompile(`\brender\s+json:`),
+	}
+	reReturn = regexp.MustCompile(`^\s*return\b`)
+)
+
+// wholeAccessors keep a response whole: reading its body, its JSON, its
+// data field.
+var wholeAccessors = map[string]bool{
+	"data": true, "body": true, "Body": true, "text": true, "content": true, "json": true, "getBody": true,
+	"getContent": true, "toString": true, "string": true, "result": true, "raw": true, "read": true,
+	"readAll": true, "getData": true, "bodyAsString": true, "getEntity": true,
+}
+
+type ptFunc struct {
+	returnsResp bool
+	defined     bool
+}
+
+// passthrough reports the lines of backend code that return jscode2session's
+// answer as a whole.
+func passthrough(text []byte) []hit {
+	if !containsAny(text, c2sAnchors) {
+		return nil
+	}
+	lines := splitLines(text)
+	controller := reController.Match(text)
+	funcs := map[string]*ptFunc{}
+	// Two passes: the first learns which functions return a response.
+	for pass := 0; pass < 2; pass++ {
+		hits := runPassthrough(text, lines, controller, funcs)
+		if pass == 1 {
+			return hits
+		}
+	}
+	return nil
+}
+
+type lineSpan struct{ start, end int }
+
+func splitLines(text []byte) []lineSpan {
+	var out []lineSpan
+	for i := 0; i <= len(text); {
+		j := bytes.IndexByte(text[i:], '\n')
+		if j < 0 {
+			out = append(out, lineSpan{i, len(text)})
+			break
+		}
+		out = append(out, lineSpan{i, i + j})
+		i += j + 1
+	}
+	return out
+}
+
+func runPassthrough(text []byte, lines []lineSpan, controller bool, funcs map[string]*ptFunc) []hit {
+	vars := map[string]taint{}
+	var hits []hit
+	cur := ""        // the function being read
+	handler := false // it is a request handler
+	for n, ls := range lines {
+		line := string(text[ls.start:ls.end])
+		trim := strings.TrimSpace(line)
+		if trim == "" || isCommentText(trim) {
+			continue
+		}
+		// Function definitions.
+		if name, ok := funcDef(line); ok {
+			cur = name
+			if funcs[name] == nil {
+				funcs[name] = &ptFunc{}
+			}
+			funcs[name].defined = true
+			handler = isHandler(text, lines, n, line, controller)
+			if strings.Contains(line, "exports.main") {
+				handler = true // a cloud function answers the mini-program
+			}
+		}
+		// Removal of the session_key clears the variables on the line.
+		if (strings.Contains(line, "session_key") || strings.Contains(line, "sessionKey")) && reRemoval.MatchString(line) {
+			for v := range vars {
+				if containsWord(line, v) {
+					delete(vars, v)
+				}
+			}
+			continue
+		}
+		source := isSourceLine(line, funcs)
+		var used []string // tainted variables the line mentions
+		urlUsed := false
+		for v, t := range vars {
+			if containsWord(line, v) {
+				used = append(used, v)
+				urlUsed = urlUsed || t == taintURL
+			}
+		}
+		// The fetch pattern is costly: only lines that build or use a URL
+		// need it.
+		fetch := (source || urlUsed) && strings.Contains(line, "(") && reFetch.MatchString(line)
+		// What the line computes, taint-wise.
+		rhs := taint(0)
+		switch {
+		case source && (fetch || reC2SCall.MatchString(line)):
+			rhs = taintResp
+		case source:
+			rhs = taintURL
+		}
+		for _, v := range used {
+			switch t := vars[v]; {
+			case t == taintResp && wholeUse(line, v):
+				rhs = taintResp
+			case t == taintURL && fetch:
+				rhs = taintResp
+			case t == taintURL && rhs == 0:
+				rhs = taintURL
+			}
+		}
+		if _, isDef := funcDef(line); !isDef {
+			for name, f := range funcs {
+				if f.returnsResp && callsFunc(line, name) {
+					rhs = taintResp
+				}
+			}
+		}
+		// Sinks, and what functions return.
+		if rhs == taintResp || rhs == taintURL && fetch {
+			if args, ok := sinkArgs(line); ok && argsTainted(args, vars, funcs, source, fetch) {
+				hits = append(hits, passthroughHit(ls, line))
+				continue
+			}
+			if strings.Contains(line, ".pipe(res") || strings.Contains(line, ".pipe(ctx.res") {
+				hits = append(hits, passthroughHit(ls, line))
+				continue
+			}
+			if reReturn.MatchString(line) && argsTainted(reReturn.ReplaceAllString(line, ""), vars, funcs, source, fetch) {
+				if handler {
+					hits = append(hits, passthroughHit(ls, line))
+				} else if cur != "" {
+					funcs[cur].returnsResp = true
+				}
+				continue
+			}
+		}
+		if m := curlURL(line); m != nil {
+			// curl_setopt($ch, CURLOPT_URL, $url): $ch fetches the URL.
+			if source {
+				vars[m[1]] = taintURL
+			}
+			for v, t := range vars {
+				if t == taintURL && v != m[1] && containsWord(line, v) {
+					vars[m[1]] = taintURL
+				}
+			}
+			continue
+		}
+		if rhs == 0 {
+			continue
+		}
+		// Assignments take the taint.
+		assigned := false
+		if m := reDestruct.FindStringSubmatch(line); m != nil {
+			for _, f := range strings.Split(m[1], ",") {
+				f = strings.TrimSpace(f)
+				if _, after, ok := strings.Cut(f, ":"); ok {
+					f = strings.TrimSpace(after)
+				}
+				if f != "" {
+					vars[f] = rhs
+					assigned = true
+				}
+			}
+		} else if m := reMulti.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
+			vars[m[1]] = rhs // resp, err := http.Get(...): the first one
+			assigned = true
+		} else if m := reAssign.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
+			vars[m[1]] = rhs
+			assigned = true
+		}
+		if m := reDecodeInto.FindStringSubmatch(line); m != nil && rhs == taintResp && decodedIntoMap(text, lines, n, m[1]) {
+			vars[m[1]] = taintResp
+			assigned = true
+		}
+		if !assigned && source {
+			// The call may continue a statement begun above:
+			// const r = await axios.get(\n 'https://.../jscode2session', ...)
+			for k := n - 1; k >= 0 && k >= n-3; k-- {
+				prev := string(text[lines[k].start:lines[k].end])
+				if m := reAssign.FindStringSubmatch(prev); m != nil && strings.Count(prev, "(") > strings.Count(prev, ")") && !isKeyword(m[1]) {
+					t := taintURL
+					if fetch || reFetch.MatchString(prev) || reC2SCall.MatchString(line) {
+						t = taintResp
+					}
+					vars[m[1]] = t
+					break
+				}
+			}
+		}
+	}
+	return hits
+}
+
+func curlURL(line string) []string {
+	if !strings.Contains(line, "curl_setopt") {
+		return nil
+	}
+	return reCurlURL.FindStringSubmatch(line)
+}
+
+func containsAnyString(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func passthroughHit(ls lineSpan, line string) hit {
+	indent := len(line) - len(strings.TrimLeft(line, " \t"))
+	return hit{kind: KindCode2SessionPassthrough, start: ls.start + indent, end: ls.end,
+		msg: "backend code returns the jscode2session answer, session_key included, to the client"}
+}
+
+func isCommentText(t string) bool {
+	for _, m := range []string{"//", "/*", "*", "#", "<!--", "--"} {
+		if strings.HasPrefix(t, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSourceLine: the line names jscode2session, or calls a code2session-like
+// function that is not defined in this file (one defined here is judged by
+// what it returns).
+func isSourceLine(line string, funcs map[string]*ptFunc) bool {
+	if _, isDef := funcDef(line); isDef {
+		return false
+	}
+	if strings.Contains(line, "jscode2session") {
+		return true
+	}
+	if !strings.Contains(line, "(") || !containsAnyString(line, c2sAnchors) {
+		return false
+	}
+	for _, m := range reC2SCall.FindAllStringSubmatch(line, -1) {
+		if f := funcs[m[1]]; f == nil || !f.defined {
+			return true
+		}
+	}
+	return false
+}
+
+// defHints are what a function definition line must contain for the
+// definition patterns to be tried at all.
+var defHints = []string{"def ", "function", "func ", "=>", "exports.", "public ", "private ", "protected ", "static "}
+
+func funcDef(line string) (string, bool) {
+	hinted := false
+	for _, h := range defHints {
+		if strings.Contains(line, h) {
+			hinted = true
+			break
+		}
+	}
+	if !hinted {
+		return "", false
+	}
+	for _, re := range reDefs {
+		if m := re.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
+			return m[1], true
+		}
+	}
+	return "", false
+}
+
+func isKeyword(w string) bool {
+	switch w {
+	case "if", "for", "while", "switch", "catch", "return", "new", "else", "try", "function", "await", "async", "echo", "print", "throw", "defer", "go", "func", "var", "let", "const":
+		return true
+	}
+	return false
+}
+
+// isHandler decides whether the function defined on line n answers HTTP
+// requests: a route decorator or mapping annotation just above it, a
+// Django-style request parameter, or a public method of a controller.
+func isHandler(text []byte, lines []lineSpan, n int, line string, controller bool) bool {
+	for k := n - 1; k >= 0 && k >= n-6; k-- {
+		prev := strings.TrimSpace(string(text[lines[k].start:lines[k].end]))
+		if reHandlerMark.MatchString(prev) {
+			return true
+		}
+		if prev != "" && !strings.HasPrefix(prev, "@") && !isCommentText(prev) {
+			break
+		}
+	}
+	if strings.Contains(line, "(request") && strings.Contains(line, "def ") {
+		return true
+	}
+	return controller && strings.Contains(line, "public ")
+}
+
+// containsWord reports v in line as a whole word ($res, res, result).
+func containsWord(line, v string) bool {
+	for i := 0; ; {
+		j := strings.Index(line[i:], v)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(v)
+		before := at == 0 || !isWordByte(line[at-1]) || v[0] == '$' && line[at-1] != '$'
+		after := end == len(line) || !isWordByte(line[end])
+		if before && after {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+func isWordByte(c byte) bool { return classAlnum[c] || c == '_' || c == '$' }
+
+// wholeUse reports whether some use of v in line takes the value whole,
+// rather than extracting a field other than its body or data.
+func wholeUse(line, v string) bool {
+	for i := 0; ; {
+		j := strings.Index(line[i:], v)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(v)
+		i = at + 1
+		if (at > 0 && isWordByte(line[at-1]) && v[0] != '$') || (end < len(line) && isWordByte(line[end])) {
+			continue
+		}
+		// Left of an assignment is not a use.
+		rest := strings.TrimLeft(line[end:], " \t")
+		if strings.HasPrefix(rest, "=") && !strings.HasPrefix(rest, "==") || strings.HasPrefix(rest, ":=") {
+			continue
+		}
+		if chainWhole(line[end:]) {
+			return true
+		}
+	}
+}
+
+// chainWhole follows an accessor chain (.data, ->body, ['data'], .json())
+// and reports whether it stays on the whole value.
+func chainWhole(s string) bool {
+	for {
+		switch {
+		case strings.HasPrefix(s, "()"):
+			s = s[2:]
+		case strings.HasPrefix(s, ".") || strings.HasPrefix(s, "->"):
+			s = strings.TrimPrefix(strings.TrimPrefix(s, "."), "->")
+			k := 0
+			for k < len(s) && isWordByte(s[k]) {
+				k++
+			}
+			if k == 0 || !wholeAccessors[s[:k]] {
+				return k == 0
+			}
+			s = s[k:]
+		case strings.HasPrefix(s, "["):
+			e := strings.IndexByte(s, ']')
+			if e < 0 {
+				return true
+			}
+			key := strings.Trim(s[1:e], `'" `)
+			if !wholeAccessors[key] {
+				return false
+			}
+			s = s[e+1:]
+		default:
+			return true
+		}
+	}
+}
+
+func callsFunc(line, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(line[i:], name)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(name)
+		i = at + 1
+		if at > 0 && isWordByte(line[at-1]) {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimLeft(line[end:], " "), "(") {
+			return true
+		}
+	}
+}
+
+// sinkArgs returns what follows the first sink on the line.
+func sinkArgs(line string) (string, bool) {
+	for _, re := range reSinks {
+		if loc := re.FindStringIndex(line); loc != nil {
+			return line[loc[1]:], true
+		}
+	}
+	return "", false
+}
+
+// argsTainted: a sink's arguments use a response whole, call a function
+// returning one, or fetch a tainted URL (or the source itself) in place.
+func argsTainted(args string, vars map[string]taint, funcs map[string]*ptFunc, source, fetch bool) bool {
+	for v, t := range vars {
+		if !containsWord(args, v) {
+			continue
+		}
+		if t == taintResp && wholeUse(args, v) || t == taintURL && reFetch.MatchString(args) && wholeUse(args, v) {
+			return true
+		}
+	}
+	for name, f := range funcs {
+		if f.returnsResp && callsFunc(args, name) {
+			return true
+		}
+	}
+	if source && (reC2SCall.MatchString(args) || strings.Contains(args, "jscode2session") && fetch) {
+		return true
+	}
+	return false
+}
+
+// decodedIntoMap: Go code decoding into v, where v was declared as a map
+// or an interface (a struct with chosen fields is the fix).
+func decodedIntoMap(text []byte, lines []lineSpan, n int, v string) bool {
+	for k := n; k >= 0 && k >= n-15; k-- {
+		l := string(text[lines[k].start:lines[k].end])
+		if (strings.Contains(l, "var "+v+" ") || strings.Contains(l, v+" :=")) && (strings.Contains(l, "map[") || strings.Contains(l, "interface{}") || strings.Contains(l, " any") || strings.Contains(l, "RawMessage")) {
+			return true
+		}
+	}
+	return false
+}
