@@ -22,18 +22,31 @@ func init() {
 }
 
 func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keys rotate", "[--file PATH]",
+	fs := newFlagSet("keys rotate", "--config FILE | --file PATH",
 		"Adds a new AES-256 key to the keyring and makes it the active one. Old keys stay, so\n"+
-			"everything sealed before still opens. Then:\n"+
-			"  1. send SIGHUP to every gateway (or let them notice: a gateway that meets a key it\n"+
-			"     does not know re-reads the keyring file), and\n"+
-			"  2. run `wxgate keys reseal --config FILE` to move stored data to the new key,\n"+
-			"  3. run `wxgate keys retire --id OLD --config FILE` when reseal reports nothing left.", stderr)
-	file := fs.String("file", defaultKeysFile, "keyring `path`")
+			"everything sealed before still opens.\n\n"+
+			"With --config, it then re-seals every stored row under the new key while the gateways\n"+
+			"keep serving: a gateway that meets the new key re-reads the keyring file by itself (or\n"+
+			"send SIGHUP). It is resumable: if it stops, run `wxgate keys reseal --config FILE`.\n"+
+			"With --file alone it only rotates the file; run `keys reseal` later.\n"+
+			"Finally `wxgate keys retire --id OLD --config FILE` drops the old key.", stderr)
+	cfgPath := fs.String("config", os.Getenv("WXGATE_CONFIG"), "the gateway's YAML configuration `file`: rotate its keys_file, then re-seal its database")
+	file := fs.String("file", "", "keyring `path` to rotate without re-sealing (default: the configuration's keys_file)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	kr, err := seal.Load(*file)
+	path := *file
+	if path == "" && *cfgPath == "" {
+		path = defaultKeysFile
+	}
+	if path == "" {
+		cfg, err := config.Load(*cfgPath, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		path = cfg.KeysFile
+	}
+	kr, err := seal.Load(path)
 	if err != nil {
 		return err
 	}
@@ -41,12 +54,15 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if kr, err = kr.Rotated(); err != nil {
 		return err
 	}
-	if err := seal.WriteFile(*file, kr, true); err != nil {
+	if err := seal.WriteFile(path, kr, true); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: key %s is now active (was %s).\n", *file, kr.ActiveKeyID(), old)
-	fmt.Fprintf(stdout, "Next: SIGHUP the gateways, then `wxgate keys reseal --config FILE`, then `wxgate keys retire --id %s --config FILE`.\n", old)
-	return nil
+	fmt.Fprintf(stdout, "%s: key %s is now active (was %s).\n", path, kr.ActiveKeyID(), old)
+	if *cfgPath == "" || *file != "" {
+		fmt.Fprintf(stdout, "Next: SIGHUP the gateways, then `wxgate keys reseal --config FILE`, then `wxgate keys retire --id %s --config FILE`.\n", old)
+		return nil
+	}
+	return runKeysReseal(ctx, []string{"--config", *cfgPath}, stdout, stderr)
 }
 
 // openForKeys opens the configuration's database and keyring.

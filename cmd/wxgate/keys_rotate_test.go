@@ -49,7 +49,7 @@ func TestKeysRotateResealRetire(t *testing.T) {
 		code := run(ctx, args, &out, &errb)
 		return code, out.String() + errb.String()
 	}
-	if code, out := runCmd("keys", "rotate", "--file", keys); code != 0 || !strings.Contains(out, "is now active") {
+	if code, out := runCmd("keys", "rotate", "--file", keys); code != 0 || !strings.Contains(out, "is now active") || !strings.Contains(out, "Next:") {
 		t.Fatalf("rotate: %d %s", code, out)
 	}
 	if code, out := runCmd("keys", "retire", "--id", first, "--config", cfg); code == 0 || !strings.Contains(out, "still sealed under "+first) {
@@ -102,5 +102,37 @@ func TestParseSince(t *testing.T) {
 		if _, err := parseSince(bad, now); err == nil {
 			t.Errorf("parseSince(%q) accepted", bad)
 		}
+	}
+}
+
+// TestKeysRotateWithConfigReseals: rotate --config adds the key and
+// re-seals in one step, so retiring the old key works right after.
+func TestKeysRotateWithConfigReseals(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "wxgate.keys")
+	db := filepath.Join(dir, "wxgate.db")
+	cfg := filepath.Join(dir, "wxgate.yaml")
+	os.WriteFile(cfg, []byte("dev: true\ndatabase: sqlite:"+db+"\nkeys_file: "+keys+"\n"), 0o600)
+	kr, _ := seal.Generate()
+	seal.WriteFile(keys, kr, false)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	phone, _ := kr.Seal([]byte("+8613900000000"), []byte("phone/"+hexOf("usr_2")))
+	st.LinkIdentity(ctx, storage.LinkRequest{
+		Identity: storage.Identity{ID: "idn_2", AppID: "wxA", OpenIDIndex: []byte("oi2"), CreatedAt: now, UpdatedAt: now},
+		NewUser:  storage.User{ID: "usr_2", Phone: phone, CreatedAt: now, UpdatedAt: now},
+	})
+	st.Close()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"keys", "rotate", "--config", cfg}, &out, &errb); code != 0 || !strings.Contains(out.String(), "re-sealed 1 fields") {
+		t.Fatalf("rotate --config: %d %s %s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"keys", "retire", "--id", kr.ActiveKeyID(), "--config", cfg}, &out, &errb); code != 0 {
+		t.Fatalf("retire after rotate --config: %d %s %s", code, out.String(), errb.String())
 	}
 }
