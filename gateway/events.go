@@ -24,7 +24,15 @@ const (
 // a secret, code, token or openid. A failure to record is logged; it does
 // not fail the request.
 func (s *Server) event(ctx context.Context, r *http.Request, typ, userID, app string, detail map[string]string) {
-	e := storage.Event{Time: s.now().UTC(), Type: typ, UserID: userID, App: app, Detail: detail}
+	if _, err := s.store.AppendEvent(context.WithoutCancel(ctx), *s.newEvent(r, typ, userID, app, detail)); err != nil {
+		s.log.Warn("recording a security event failed", "type", typ, "err", err)
+	}
+}
+
+// newEvent builds an event: when, from where (client IP and user agent)
+// and what.
+func (s *Server) newEvent(r *http.Request, typ, userID, app string, detail map[string]string) *storage.Event {
+	e := &storage.Event{Time: s.now().UTC(), Type: typ, UserID: userID, App: app, Detail: detail}
 	if r != nil {
 		e.IP = s.clientIP(r)
 		if ua := r.UserAgent(); ua != "" {
@@ -34,7 +42,5 @@ func (s *Server) event(ctx context.Context, r *http.Request, typ, userID, app st
 			e.Detail["user_agent"] = truncate(ua, 200)
 		}
 	}
-	if _, err := s.store.AppendEvent(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Warn("recording a security event failed", "type", typ, "err", err)
-	}
+	return e
 }

@@ -77,7 +77,7 @@ func (s *Server) miniProgramLogin(r *http.Request, a *app, code string) (loginAn
 	if err := s.limitUser(r, a, ws.OpenID); err != nil {
 		return loginAnswer{}, err
 	}
-	ans, _, err := s.login(r.Context(), wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
+	ans, _, err := s.login(r, wechatLogin{app: a, openID: ws.OpenID, unionID: ws.UnionID, sessionKey: ws.SessionKey})
 	return ans, err
 }
 

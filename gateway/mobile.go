@@ -66,7 +66,7 @@ func (s *Server) oauthLogin(r *http.Request, a *app, code string) (loginAnswer, 
 	if unionID == "" && profile != nil {
 		unionID = profile.UnionID
 	}
-	ans, _, err := s.login(ctx, wechatLogin{app: a, openID: ut.OpenID, unionID: unionID, profile: profile, userToken: ut})
+	ans, _, err := s.login(r, wechatLogin{app: a, openID: ut.OpenID, unionID: unionID, profile: profile, userToken: ut})
 	return ans, err
 }
 

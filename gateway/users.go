@@ -87,9 +87,8 @@ func (s *Server) countLogin(r *http.Request, a *app, userID string, err error) {
 		}
 	}
 	s.metrics.logins.WithLabelValues(a.Name(), string(a.Type()), outcome).Inc()
-	if err == nil {
-		s.event(r.Context(), r, EventLogin, userID, a.Name(), map[string]string{"type": string(a.Type())})
-	} else {
+	if err != nil {
+		// A successful login's event was stored with the login itself.
 		s.event(r.Context(), r, EventLoginFailed, "", a.Name(), map[string]string{"type": string(a.Type()), "error": outcome})
 	}
 }
@@ -99,7 +98,8 @@ func (s *Server) countLogin(r *http.Request, a *app, userID string, err error) {
 // issued, and starts a session: one storage transaction, so a login either
 // happens whole or not at all. Everything secret is sealed before the
 // transaction, so the update it applies only assigns values.
-func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage.LinkResult, error) {
+func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.LinkResult, error) {
+	ctx := r.Context()
 	kr := s.keyring()
 	now := s.now().UTC()
 	openIdx := kr.Index(indexOpenID, l.app.AppID(), l.openID)
@@ -153,6 +153,8 @@ func (s *Server) login(ctx context.Context, l wechatLogin) (loginAnswer, storage
 			LastSeenAt: now,
 			ExpiresAt:  now.Add(time.Duration(s.cfg.Sessions.AbsoluteTimeout)),
 		},
+		// The login's audit record commits with it.
+		Event: s.newEvent(r, EventLogin, "", l.app.Name(), map[string]string{"type": string(l.app.Type())}),
 		Update: func(i storage.Identity) (storage.Identity, error) {
 			if key != nil {
 				i.SessionKey, i.SessionKeyAt = key, now

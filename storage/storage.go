@@ -114,6 +114,11 @@ type LinkRequest struct {
 	// ErrConflict (and nothing stored) if its ID or TokenHash exists.
 	// LinkResult.Session is the stored session.
 	Session *Session
+	// Event, if set, is appended to the audit trail in the same
+	// transaction, with UserID set by the store to the resolved user: a
+	// login commits together with its audit record, or not at all.
+	// LinkResult.Event is the stored event.
+	Event *Event
 }
 
 // LinkResult says which user and identity a login resolved to.
@@ -127,6 +132,9 @@ type LinkResult struct {
 	// GetSessionByTokenHash would return it; the zero Session when the
 	// request carried none.
 	Session Session
+	// Event is the event stored for LinkRequest.Event, with its ID; the
+	// zero Event when the request carried none.
+	Event Event
 }
 
 // UserStore keeps users and their identities.

@@ -189,6 +189,11 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 		s.addSession(sess)
 		res.Session = copySession(&sess)
 	}
+	if req.Event != nil {
+		e := *req.Event
+		e.UserID = next.UserID
+		res.Event = s.appendEvent(e)
+	}
 	return res, nil
 }
 
@@ -503,16 +508,21 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, t, idleBefore time.Ti
 
 // AppendEvent implements storage.EventStore.
 func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event, error) {
-	e.Time = utc(e.Time)
-	e.Detail = copyDetail(e.Detail)
 	if err := s.lock(ctx); err != nil {
 		return storage.Event{}, err
 	}
 	defer s.mu.Unlock()
+	return s.appendEvent(e), nil
+}
+
+// appendEvent stores e under the lock and returns it with its ID.
+func (s *Store) appendEvent(e storage.Event) storage.Event {
+	e.Time = utc(e.Time)
+	e.Detail = copyDetail(e.Detail)
 	e.ID = int64(len(s.events)) + 1
 	s.events = append(s.events, e)
 	e.Detail = copyDetail(e.Detail)
-	return e, nil
+	return e
 }
 
 // ListEvents implements storage.EventStore.

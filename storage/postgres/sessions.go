@@ -127,6 +127,26 @@ func (s *Store) exec(ctx context.Context, op string, fn func(context.Context) er
 
 // AppendEvent implements storage.EventStore.
 func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event, error) {
+	var out storage.Event
+	err := s.exec(ctx, "append event", func(ctx context.Context) error {
+		var err error
+		out, err = appendEvent(ctx, s.pool, e)
+		return err
+	})
+	if err != nil {
+		return storage.Event{}, err
+	}
+	return out, nil
+}
+
+// queryRower is the pool or a transaction.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// appendEvent inserts e (through the pool or inside a transaction) and
+// returns it as stored, with its ID.
+func appendEvent(ctx context.Context, q queryRower, e storage.Event) (storage.Event, error) {
 	var detail []byte
 	if len(e.Detail) > 0 {
 		b, err := json.Marshal(e.Detail)
@@ -136,10 +156,7 @@ func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event
 		detail = b
 	}
 	e.Time = ts(e.Time)
-	err := s.exec(ctx, "append event", func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, insertEventStmt, e.Time, e.Type, e.UserID, e.App, e.IP, detail).Scan(&e.ID)
-	})
-	if err != nil {
+	if err := q.QueryRow(ctx, insertEventStmt, e.Time, e.Type, e.UserID, e.App, e.IP, detail).Scan(&e.ID); err != nil {
 		return storage.Event{}, err
 	}
 	e.Detail = maps.Clone(e.Detail) // the caller's map stays theirs

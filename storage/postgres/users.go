@@ -259,7 +259,7 @@ func releaseUnion(ctx context.Context, tx pgx.Tx, index []byte) error {
 // one person resolve to one user). req.Update runs inside that transaction,
 // possibly more than once: it must not call the store.
 func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (storage.LinkResult, error) {
-	if req.Update == nil && req.Session == nil {
+	if req.Update == nil && req.Session == nil && req.Event == nil {
 		var res storage.LinkResult
 		done := false
 		err := s.read(ctx, "link identity", func(ctx context.Context) error {
@@ -398,6 +398,14 @@ func link(ctx context.Context, tx pgx.Tx, req storage.LinkRequest) (storage.Link
 			return storage.LinkResult{}, err
 		}
 		res.Session = p
+	}
+	if req.Event != nil {
+		e := *req.Event
+		e.UserID = next.UserID
+		var err error
+		if res.Event, err = appendEvent(ctx, tx, e); err != nil {
+			return storage.LinkResult{}, err
+		}
 	}
 	return res, nil
 }

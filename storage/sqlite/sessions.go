@@ -120,6 +120,20 @@ func (s *Store) delete(ctx context.Context, op, query string, args ...any) (int,
 
 // AppendEvent implements storage.EventStore.
 func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event, error) {
+	var out storage.Event
+	err := s.write(ctx, "append event", func(tx wtx) error {
+		var err error
+		out, err = appendEvent(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return storage.Event{}, err
+	}
+	return out, nil
+}
+
+// appendEvent inserts e inside tx and returns it as stored, with its ID.
+func appendEvent(ctx context.Context, tx wtx, e storage.Event) (storage.Event, error) {
 	var detail any
 	if len(e.Detail) > 0 {
 		b, err := json.Marshal(e.Detail)
@@ -129,16 +143,11 @@ func (s *Store) AppendEvent(ctx context.Context, e storage.Event) (storage.Event
 		detail = string(b)
 	}
 	e.Time = fromMicros(micros(e.Time))
-	err := s.write(ctx, "append event", func(tx wtx) error {
-		res, err := tx.ExecContext(ctx, insertEventStmt,
-			micros(e.Time), e.Type, e.UserID, e.App, e.IP, detail)
-		if err != nil {
-			return err
-		}
-		e.ID, err = res.LastInsertId()
-		return err
-	})
+	res, err := tx.ExecContext(ctx, insertEventStmt, micros(e.Time), e.Type, e.UserID, e.App, e.IP, detail)
 	if err != nil {
+		return storage.Event{}, err
+	}
+	if e.ID, err = res.LastInsertId(); err != nil {
 		return storage.Event{}, err
 	}
 	e.Detail = maps.Clone(e.Detail) // the caller's map stays theirs

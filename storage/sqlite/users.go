@@ -285,7 +285,7 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 	if s.closed.Load() {
 		return storage.LinkResult{}, errClosed
 	}
-	if req.Update == nil && req.Session == nil {
+	if req.Update == nil && req.Session == nil && req.Event == nil {
 		in := req.Identity
 		switch idn, u, err := getIdentityAndUser(ctx, reads{s}, in.OpenIDIndex); {
 		case err == nil:
@@ -416,6 +416,13 @@ func link(ctx context.Context, tx wtx, req storage.LinkRequest) (storage.LinkRes
 			return storage.LinkResult{}, err
 		}
 		res.Session = p
+	}
+	if req.Event != nil {
+		e := *req.Event
+		e.UserID = next.UserID
+		if res.Event, err = appendEvent(ctx, tx, e); err != nil {
+			return storage.LinkResult{}, err
+		}
 	}
 	return res, nil
 }

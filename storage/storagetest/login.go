@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -457,5 +458,54 @@ func testLinkConcurrentLogins(t *testing.T, s storage.Store) {
 	}
 	if got := must(s.DeleteUserSessions(ctx, res[0].User.ID))(t); got != n {
 		t.Errorf("the user has %d sessions, want %d", got, n)
+	}
+}
+
+// testLinkEvent: the login's audit event commits with the login, with the
+// resolved user's id, or not at all.
+func testLinkEvent(t *testing.T, s storage.Store) {
+	ctx, g := t.Context(), &gen{}
+	union := g.bytes()
+	event := func() *storage.Event {
+		return &storage.Event{Time: time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC), Type: "login", App: "mp", IP: "192.0.2.1",
+			UserID: "set-by-the-store", Detail: map[string]string{"type": "miniprogram"}}
+	}
+	// A new user, then the same person on a second app.
+	for _, req := range []storage.LinkRequest{g.request("wxapp1", g.bytes(), union), g.request("wxapp2", g.bytes(), union)} {
+		req.Event = event()
+		res, err := s.LinkIdentity(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Event.ID == 0 || res.Event.UserID != res.User.ID || res.Event.Type != "login" || res.Event.Detail["type"] != "miniprogram" {
+			t.Fatalf("LinkResult.Event = %+v (user %s)", res.Event, res.User.ID)
+		}
+	}
+	evs, err := s.ListEvents(ctx, storage.EventFilter{Type: "login"})
+	if err != nil || len(evs) != 2 || evs[0].UserID != evs[1].UserID || evs[0].ID >= evs[1].ID || evs[0].IP != "192.0.2.1" {
+		t.Fatalf("stored events = %+v, %v", evs, err)
+	}
+	// A failing login stores no event.
+	req := g.request("wxapp3", g.bytes(), g.bytes())
+	req.Event = event()
+	req.Update = func(storage.Identity) (storage.Identity, error) { return storage.Identity{}, errAbort }
+	if _, err := s.LinkIdentity(ctx, req); !errors.Is(err, errAbort) {
+		t.Fatalf("failing update: %v", err)
+	}
+	req = g.request("wxapp1", g.bytes(), nil)
+	req.Event = event()
+	dup := storage.Session{ID: "ses-dup", TokenHash: g.bytes(), CreatedAt: time.Now(), LastSeenAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	req.Session = &dup
+	if _, err := s.LinkIdentity(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	req = g.request("wxapp1", g.bytes(), nil)
+	req.Event = event()
+	req.Session = &dup // the same session ID again: a conflict
+	if _, err := s.LinkIdentity(ctx, req); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("session conflict: %v", err)
+	}
+	if evs, _ := s.ListEvents(ctx, storage.EventFilter{Type: "login"}); len(evs) != 3 {
+		t.Fatalf("%d login events after two failed logins, want 3", len(evs))
 	}
 }

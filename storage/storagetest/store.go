@@ -33,6 +33,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LinkIdentity/Session", testLinkSession},
 		{"LinkIdentity/SessionConflictStoresNothing", testLinkSessionConflict},
 		{"LinkIdentity/ConcurrentLogins", testLinkConcurrentLogins},
+		{"LinkIdentity/Event", testLinkEvent},
 		{"Users/Get", testGetUser},
 		{"Users/Update", testUpdateUser},
 		{"Users/Scan", testScanUsers},
