@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
@@ -133,7 +134,10 @@ func newCluster(t testing.TB, o clusterOptions) *cluster {
 		c.gws = append(c.gws, gw)
 		c.urls = append(c.urls, srv.URL)
 	}
-	t.Cleanup(func() { dropSchema(c.schema) })
+	t.Cleanup(func() {
+		dropSchema(c.schema)
+		dropKeys("wxgate-cluster-" + suffix + ":")
+	})
 	return c
 }
 
@@ -151,6 +155,21 @@ func dropSchema(schema string) {
 	}
 	defer conn.Close(context.Background())
 	conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+}
+
+// dropKeys removes a test's Redis keys.
+func dropKeys(prefix string) {
+	opt, err := goredis.ParseURL(redisURL())
+	if err != nil {
+		return
+	}
+	rc := goredis.NewClient(opt)
+	defer rc.Close()
+	ctx := context.Background()
+	iter := rc.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		rc.Del(ctx, iter.Val())
+	}
 }
 
 // post sends a JSON request to instance i.
