@@ -192,17 +192,9 @@ type sessionBody struct {
 // handleJSCode2Session is sns/jscode2session: a js_code for the user's
 // openid, unionid and current session_key.
 func (e *Emulator) handleJSCode2Session(w http.ResponseWriter, r *http.Request) int {
-	q := r.URL.Query()
-	appid, secret, c := q.Get("appid"), q.Get("secret"), q.Get("js_code")
-	switch {
-	case appid == "":
-		return 41002
-	case secret == "":
-		return 41004
-	case c == "":
-		return 41008
-	case q.Get("grant_type") != "authorization_code":
-		return 40002
+	appid, secret, c, errcode := codeExchangeParams(r.URL.Query(), "js_code")
+	if errcode != 0 {
+		return errcode
 	}
 	a := e.app(appid)
 	if a == nil || a.typ != wechat.AppTypeMiniProgram {
@@ -213,7 +205,7 @@ func (e *Emulator) handleJSCode2Session(w http.ResponseWriter, r *http.Request) 
 	}
 	now := e.clock.now()
 	var body sessionBody
-	_, errcode := e.codes.claim(now, c, codeJS, appid, e.rules.expiredCode, 40163, func(cd *code) int {
+	_, errcode = e.codes.claim(now, c, codeJS, appid, e.rules.expiredCode, 40163, func(cd *code) int {
 		if !e.allowJSCode(cd.b, now) {
 			return 45011
 		}

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/wxgate/wxgate/wechat"
@@ -39,20 +40,30 @@ type userTokenBody struct {
 	UnionID      string `json:"unionid,omitempty"`
 }
 
+// codeExchangeParams reads the parameters every code exchange takes
+// (appid, secret, the code under codeParam, grant_type=authorization_code)
+// and returns the errcode WeChat answers when one is missing or wrong.
+func codeExchangeParams(q url.Values, codeParam string) (appid, secret, c string, errcode int) {
+	appid, secret, c = q.Get("appid"), q.Get("secret"), q.Get(codeParam)
+	switch {
+	case appid == "":
+		errcode = 41002
+	case secret == "":
+		errcode = 41004
+	case c == "":
+		errcode = 41008
+	case q.Get("grant_type") != "authorization_code":
+		errcode = 40002
+	}
+	return appid, secret, c, errcode
+}
+
 // handleOAuthToken is sns/oauth2/access_token: an OAuth code (website,
 // official account, mobile app) for the user's tokens.
 func (e *Emulator) handleOAuthToken(w http.ResponseWriter, r *http.Request) int {
-	q := r.URL.Query()
-	appid, secret, c := q.Get("appid"), q.Get("secret"), q.Get("code")
-	switch {
-	case appid == "":
-		return 41002
-	case secret == "":
-		return 41004
-	case c == "":
-		return 41008
-	case q.Get("grant_type") != "authorization_code":
-		return 40002
+	appid, secret, c, errcode := codeExchangeParams(r.URL.Query(), "code")
+	if errcode != 0 {
+		return errcode
 	}
 	a := e.app(appid)
 	if a == nil {
@@ -64,7 +75,7 @@ func (e *Emulator) handleOAuthToken(w http.ResponseWriter, r *http.Request) int 
 	now := e.clock.now()
 	var at *userToken
 	var rt *refreshToken
-	_, errcode := e.codes.claim(now, c, codeOAuth, appid, e.rules.expiredCode, 40163,
+	_, errcode = e.codes.claim(now, c, codeOAuth, appid, e.rules.expiredCode, 40163,
 		func(cd *code) int {
 			at, rt = e.issueUserTokens(now, cd.b, cd.scope)
 			cd.tokens = rt
