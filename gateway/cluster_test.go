@@ -25,7 +25,7 @@ import (
 	"github.com/wxgate/wxgate/internal/netproxy"
 	"github.com/wxgate/wxgate/seal"
 	_ "github.com/wxgate/wxgate/storage/postgres"
-	_ "github.com/wxgate/wxgate/storage/redis"
+	wxredis "github.com/wxgate/wxgate/storage/redis"
 	"github.com/wxgate/wxgate/wechat"
 )
 
@@ -76,6 +76,9 @@ type clusterOptions struct {
 
 func newCluster(t testing.TB, o clusterOptions) *cluster {
 	t.Helper()
+	// go-redis reports failed dials on its own, process-wide logger: the
+	// outage test causes them on purpose.
+	wxredis.SetLogger(slog.New(slog.DiscardHandler))
 	c := &cluster{t: t, apps: map[string]emulator.App{}}
 	var err error
 	if c.emu, err = emulator.New(emulator.Options{Behaviour: emulator.Behaviour{JSCodeRateScope: "off", TokenDailyQuota: -1}}); err != nil {

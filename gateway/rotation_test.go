@@ -65,7 +65,12 @@ func TestKeyRotationWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Identities != 12 || rep.Users != 6 || rep.Resealed+rep.Changed < 6*(3+2+2)+6 {
+	// Per user: 3 sealed fields on the mini-program identity (openid,
+	// unionid, session_key), 4 on the mobile one (openid, unionid, two
+	// tokens) and the phone. The concurrent logins rewrite the session_key
+	// under the new key, before or after the pass reads it: those 6 may be
+	// counted as changed, or not at all.
+	if n := rep.Resealed + rep.Changed; rep.Identities != 12 || rep.Users != 6 || n < 6*(2+4+1) || n > 6*(3+4+1) {
 		t.Errorf("reseal = %+v", rep)
 	}
 	if n := sumRemaining(rep.Remaining); n != 0 {
