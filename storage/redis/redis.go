@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/wxgate/wxgate/storage"
+	"github.com/wxgate/wxgate/storage/internal/neterr"
 	"github.com/wxgate/wxgate/storage/internal/storeurl"
 )
 
@@ -302,26 +302,7 @@ func reason(err error) string {
 	}
 }
 
-// ctxErr is ctx.Err(), and DeadlineExceeded once the deadline has passed
-// even if ctx does not say so yet: a connection deadline set to the
-// context's may fire a moment before the context's own timer.
-func ctxErr(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
-}
-
-// certError reports whether err is a server certificate that failed
-// verification: a mistake in the configuration (or an attack), not an
-// outage.
-func certError(err error) bool {
-	var verifyErr *tls.CertificateVerificationError
-	var authorityErr x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalidErr x509.CertificateInvalidError
-	return errors.As(err, &verifyErr) || errors.As(err, &authorityErr) || errors.As(err, &hostErr) || errors.As(err, &invalidErr)
-}
+// ctxErr and certError classify failures as the other networked backend
+// does (see neterr).
+func ctxErr(ctx context.Context) error { return neterr.CtxErr(ctx) }
+func certError(err error) bool         { return neterr.CertError(err) }
