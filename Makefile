@@ -10,12 +10,17 @@ BENCHTIME   ?= 2s
 BENCHCOUNT  ?= 5
 # Third-party WeChat SDKs (Node) that the emulator's compatibility test runs.
 SDKCOMPAT   := emulator/testdata/sdkcompat
+# The storage tests' servers; deps-postgres and deps-redis start the local
+# defaults when they are down. Set these to use servers of your own.
+WXGATE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+WXGATE_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+export WXGATE_TEST_POSTGRES_URL WXGATE_TEST_REDIS_URL
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "; print "Targets:"} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "; print "Targets:"} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## build ./.bin/wxgate
@@ -26,7 +31,30 @@ run: ## run the demo (emulator + gateway + demo site)
 	$(GO) run ./cmd/wxgate demo
 
 .PHONY: test
-test: vet lint race ## everything CI checks: go vet, staticcheck, go test -race ./...
+test: deps vet lint race ## everything CI checks: installs/starts what tests need, go vet, staticcheck, go test -race ./...
+
+# deps prepares everything the tests need on a fresh machine. Each deps-*
+# target is one prerequisite, idempotent (it does nothing when the thing is
+# there) and pinned where it installs a version: add yours as a new deps-*
+# target and list it here.
+.PHONY: deps
+deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
+
+.PHONY: deps-postgres
+deps-postgres: ## start PostgreSQL at 127.0.0.1:5432 when it is down (installs it when missing)
+	@scripts/testdeps.sh postgres
+
+.PHONY: deps-redis
+deps-redis: ## start Redis at 127.0.0.1:6379 when it is down (installs it when missing)
+	@scripts/testdeps.sh redis
+
+.PHONY: deps-node
+deps-node: ## install Node.js and npm when missing (Debian packages)
+	@scripts/testdeps.sh node
+
+.PHONY: deps-chromium
+deps-chromium: ## install Chromium when missing (Debian package), for the demo's browser test
+	@scripts/testdeps.sh chromium
 
 .PHONY: vet
 vet: ## go vet ./...
@@ -42,11 +70,11 @@ lint: $(STATICCHECK) ## gofmt check and staticcheck (installed into ./.bin if mi
 	$(STATICCHECK) ./...
 
 .PHONY: race
-race: sdkcompat ## go test -race ./...
+race: sdkcompat ## go test -race ./... (run `make deps` once first, or use `make test`)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: sdkcompat
-sdkcompat: $(SDKCOMPAT)/node_modules/.package-lock.json ## install the Node SDKs the emulator is checked against
+sdkcompat: deps-node $(SDKCOMPAT)/node_modules/.package-lock.json ## install the Node SDKs the emulator is checked against
 
 $(SDKCOMPAT)/node_modules/.package-lock.json: $(SDKCOMPAT)/package-lock.json
 	cd $(SDKCOMPAT) && npm ci --no-audit --no-fund --loglevel=error

@@ -20,7 +20,7 @@ import (
 // person opens the site, clicks "Log in with WeChat", confirms on the
 // phone, and ends on the profile page logged in; the same with the
 // embedded QR; and logout brings the login button back. It drives the
-// system's Chromium (Debian's chromium package, which .ci/run installs)
+// system's Chromium (Debian's chromium package, which `make deps` installs)
 // and saves a screenshot of each step.
 func TestBrowserLogin(t *testing.T) {
 	chromium, err := findChromium()
@@ -287,7 +287,7 @@ func findChromium() (string, error) {
 		}
 	}
 	return "", errors.New("Chromium is missing: the browser test needs it. Install Debian's chromium package " +
-		"(apt-get install chromium; .ci/run does this), or put chromium on PATH")
+		"(apt-get install chromium; `make deps` does this), or put chromium on PATH")
 }
 
 // artifactsDir is where screenshots go: $WXGATE_ARTIFACTS, else

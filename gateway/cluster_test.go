@@ -29,7 +29,7 @@ import (
 	"github.com/wxgate/wxgate/wechat"
 )
 
-// Networked backends for the cluster tests; .ci/run sets these and fails
+// Networked backends for the cluster tests; `make test` sets these and fails
 // when the servers are unreachable, so CI never skips them.
 func postgresURL() string {
 	if u := os.Getenv("WXGATE_TEST_POSTGRES_URL"); u != "" {

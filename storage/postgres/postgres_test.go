@@ -18,7 +18,7 @@ import (
 	"github.com/wxgate/wxgate/storage/storagetest"
 )
 
-// testURL is the server the tests run against. CI sets it (.ci/run) and
+// testURL is the server the tests run against. `make test` sets it and
 // fails before the tests if the server is unreachable; the tests fail too,
 // never skip.
 func testURL() string {
