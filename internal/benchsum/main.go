@@ -1,6 +1,9 @@
 // Command benchsum reads `go test -bench -count N` output on stdin and
 // prints, for every benchmark and metric, the median and the spread of the
-// N runs, so figures from a noisy machine are reported as medians.
+// N runs, so figures from a noisy machine are reported as medians. Where a
+// benchmark has sub-benchmarks named wxgate and another product (such as
+// .../wxgate and .../hydra), it also prints them side by side with wxgate's
+// speed relative to the other's.
 package main
 
 import (
@@ -72,7 +75,49 @@ func summarize(r io.Reader, w io.Writer) error {
 		sort.Float64s(s)
 		fmt.Fprintf(w, "  %-58s %14s %-10s (%d, %s..%s)\n", k.bench, format(median(s)), k.unit, len(s), format(s[0]), format(s[len(s)-1]))
 	}
+	sideBySide(w, order, samples)
 	return nil
+}
+
+// sideBySide prints, for every benchmark X/wxgate with a sibling X/other
+// measured in the same unit, both medians and how many times faster wxgate
+// is: the ratio of rates (units ending in /s), the inverse ratio of times
+// (ns/op, *_ms); above 1 means wxgate is ahead.
+func sideBySide(w io.Writer, order []key, samples map[key][]float64) {
+	header := false
+	for _, k := range order {
+		prefix, ok := strings.CutSuffix(k.bench, "/wxgate")
+		if !ok {
+			continue
+		}
+		for _, o := range order {
+			other, ok := strings.CutPrefix(o.bench, prefix+"/")
+			if !ok || o.pkg != k.pkg || o.unit != k.unit || other == "wxgate" || strings.Contains(other, "/") {
+				continue
+			}
+			ours, theirs := median(sorted(samples[k])), median(sorted(samples[o]))
+			ratio := 0.0
+			switch {
+			case strings.HasSuffix(k.unit, "/s") && theirs > 0:
+				ratio = ours / theirs
+			case (k.unit == "ns/op" || strings.HasSuffix(k.unit, "_ms")) && ours > 0:
+				ratio = theirs / ours
+			default:
+				continue
+			}
+			if !header {
+				fmt.Fprintf(w, "\nSide by side (medians; x = how many times wxgate is ahead, above 1 is better):\n")
+				header = true
+			}
+			fmt.Fprintf(w, "  %-40s %-10s wxgate %10s  %-8s %10s  x%s\n", prefix, k.unit, format(ours), other, format(theirs), strconv.FormatFloat(ratio, 'f', 2, 64))
+		}
+	}
+}
+
+func sorted(s []float64) []float64 {
+	c := append([]float64(nil), s...)
+	sort.Float64s(c)
+	return c
 }
 
 // trimProcs drops the -GOMAXPROCS suffix go test adds to benchmark names.

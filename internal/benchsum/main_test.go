@@ -37,3 +37,34 @@ func TestMedianEven(t *testing.T) {
 		t.Errorf("median = %v", m)
 	}
 }
+
+func TestSideBySide(t *testing.T) {
+	in := `pkg: example.com/interop
+BenchmarkRT/wxgate-2 	 10	 100 ns/op	 900 logins/s	 5.0 p99_ms
+BenchmarkRT/wxgate-2 	 10	 100 ns/op	 1100 logins/s	 4.0 p99_ms
+BenchmarkRT/hydra-2 	 10	 100 ns/op	 500 logins/s	 10.0 p99_ms
+BenchmarkRT/hydra-2 	 10	 100 ns/op	 500 logins/s	 12.0 p99_ms
+BenchmarkOther/wxgate-2 	 10	 100 ns/op
+`
+	var out strings.Builder
+	if err := summarize(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	_, side, ok := strings.Cut(got, "Side by side")
+	if !ok {
+		t.Fatalf("no side-by-side section:\n%s", got)
+	}
+	for _, want := range []string{
+		"BenchmarkRT logins/s wxgate 1000 hydra 500 x2.00",
+		"BenchmarkRT p99_ms wxgate 4.50 hydra 11.00 x2.44",
+		"BenchmarkRT ns/op wxgate 100 hydra 100 x1.00",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(side), " "), want) {
+			t.Errorf("side by side lacks %q:\n%s", want, side)
+		}
+	}
+	if strings.Contains(side, "BenchmarkOther") {
+		t.Errorf("a benchmark without a sibling is compared:\n%s", side)
+	}
+}
