@@ -15,6 +15,8 @@ SDKCOMPAT   := emulator/testdata/sdkcompat
 WXGATE_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 WXGATE_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 export WXGATE_TEST_POSTGRES_URL WXGATE_TEST_REDIS_URL
+# The wxgate-miniprogram npm package; its pinned dev tools (terser, acorn, typescript).
+MPCLIENT    := clients/miniprogram
 
 .DEFAULT_GOAL := help
 
@@ -38,7 +40,7 @@ test: deps vet lint race ## everything CI checks: installs/starts what tests nee
 # there) and pinned where it installs a version: add yours as a new deps-*
 # target and list it here.
 .PHONY: deps
-deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
+deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat deps-mpclient $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
 
 .PHONY: deps-postgres
 deps-postgres: ## start PostgreSQL at 127.0.0.1:5432 when it is down (installs it when missing)
@@ -70,7 +72,7 @@ lint: $(STATICCHECK) ## gofmt check and staticcheck (installed into ./.bin if mi
 	$(STATICCHECK) ./...
 
 .PHONY: race
-race: sdkcompat ## go test -race ./... (run `make deps` once first, or use `make test`)
+race: sdkcompat deps-mpclient ## go test -race ./... (run `make deps` once first, or use `make test`)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: sdkcompat
@@ -78,6 +80,12 @@ sdkcompat: deps-node $(SDKCOMPAT)/node_modules/.package-lock.json ## install the
 
 $(SDKCOMPAT)/node_modules/.package-lock.json: $(SDKCOMPAT)/package-lock.json
 	cd $(SDKCOMPAT) && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: deps-mpclient
+deps-mpclient: deps-node $(MPCLIENT)/node_modules/.package-lock.json ## install the mini-program client's pinned dev tools (npm ci)
+
+$(MPCLIENT)/node_modules/.package-lock.json: $(MPCLIENT)/package-lock.json
+	cd $(MPCLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
