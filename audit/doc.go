@@ -1,10 +1,12 @@
-// Package audit finds leaked WeChat secrets before the platform's review
-// does: Scanner reads source trees, mini-program bundles, HAR captures and
-// logs for AppSecrets, session_keys, access tokens and the code patterns
-// that leak them (wxgate scan); Run drives a running backend through its
-// logins against an emulator that knows every secret it issued, searches
-// every byte the backend returns for them, and tries the OAuth attacks of
-// login CSRF, code replay and open redirect (wxgate audit).
+// Package audit is the static leak scanner behind `wxgate scan`: Scanner
+// reads source trees, mini-program bundles, HAR captures and logs for
+// leaked WeChat AppSecrets, session_keys and access tokens, and for the
+// code patterns that leak them. Nothing runs.
+//
+// It also holds what the scanner and the live probe (audit/probe, behind
+// `wxgate audit`) share: the finding kinds, the text, JSON and SARIF
+// reports, baselines, and AnswerSearch, the exact-value search the probe
+// runs over a backend's answers.
 //
 // Findings never carry a full secret: excerpts are redacted and
 // fingerprints are hashes. docs/audit.md describes the rules, the formats

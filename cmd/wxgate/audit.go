@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wxgate/wxgate/audit"
+	"github.com/wxgate/wxgate/audit/probe"
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/wechat"
 )
@@ -87,7 +88,7 @@ docs/audit.md for the workflow.`, stderr)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	rep, err := audit.Run(ctx, opts)
+	rep, err := probe.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "wxgate audit: %v\n", err)
 		return exitError{2}
@@ -108,8 +109,8 @@ docs/audit.md for the workflow.`, stderr)
 }
 
 // auditOptions checks the flags and builds the audit's options.
-func (o auditOptions) auditOptions(extra []string, stderr io.Writer) (audit.AuditOptions, error) {
-	var opts audit.AuditOptions
+func (o auditOptions) auditOptions(extra []string, stderr io.Writer) (probe.Options, error) {
+	var opts probe.Options
 	var problems []string
 	if len(extra) > 0 {
 		problems = append(problems, "unexpected arguments: "+strings.Join(extra, " "))
@@ -158,7 +159,7 @@ func (o auditOptions) auditOptions(extra []string, stderr io.Writer) (audit.Audi
 		opts.Fixture = fx
 	}
 	if o.mpLogin != "" {
-		mp := &audit.MiniProgramLogin{Path: o.mpLogin, CodeField: o.codeField}
+		mp := &probe.MiniProgramLogin{Path: o.mpLogin, CodeField: o.codeField}
 		if o.appid != "" && (o.appType == "" || o.appType == string(wechat.AppTypeMiniProgram)) {
 			mp.AppID = o.appid
 		}
@@ -170,7 +171,7 @@ func (o auditOptions) auditOptions(extra []string, stderr io.Writer) (audit.Audi
 		opts.MiniProgram = mp
 	}
 	if o.webLogin != "" {
-		opts.Web = &audit.WebLogin{Start: o.webLogin, ReturnParam: o.returnParam, Check: o.webCheck}
+		opts.Web = &probe.WebLogin{Start: o.webLogin, ReturnParam: o.returnParam, Check: o.webCheck}
 	}
 	if len(problems) > 0 {
 		return opts, errors.New(strings.Join(problems, "; "))

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/wxgate/wxgate/audit"
+	"github.com/wxgate/wxgate/audit/probe"
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/gateway"
@@ -26,7 +27,7 @@ import (
 // parsed from YAML, secrets from the environment; in-memory storage)
 // against an emulator wrapped in the audit's witness, as `wxgate audit`
 // runs it.
-func gatewayTarget(t *testing.T, extraYAML string) (*audit.Witness, string) {
+func gatewayTarget(t *testing.T, extraYAML string) (*probe.Witness, string) {
 	t.Helper()
 	e, err := emulator.New(emulator.Options{Behaviour: emulator.Behaviour{
 		RequireState: emulator.SwitchOff, StrictStateCharset: emulator.SwitchOff, JSCodeRateScope: emulator.RateScopeOff,
@@ -34,7 +35,7 @@ func gatewayTarget(t *testing.T, extraYAML string) (*audit.Witness, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := audit.NewWitness(e)
+	w := probe.NewWitness(e)
 	es := httptest.NewServer(w)
 	t.Cleanup(es.Close)
 	gs := httptest.NewUnstartedServer(nil)
@@ -98,10 +99,10 @@ func TestGatewayPassesTheAudit(t *testing.T) {
 	for _, check := range []string{"/auth/me", ""} {
 		t.Run("check="+check, func(t *testing.T) {
 			w, target := gatewayTarget(t, noLoginLimit)
-			rep, err := audit.Run(context.Background(), audit.AuditOptions{
+			rep, err := probe.Run(context.Background(), probe.Options{
 				Target: target, Witness: w,
-				MiniProgram: &audit.MiniProgramLogin{Path: "/auth/miniprogram/login", Body: map[string]any{"app": "mp"}},
-				Web:         &audit.WebLogin{Start: "/auth/wechat/login?app=web", Check: check},
+				MiniProgram: &probe.MiniProgramLogin{Path: "/auth/miniprogram/login", Body: map[string]any{"app": "mp"}},
+				Web:         &probe.WebLogin{Start: "/auth/wechat/login?app=web", Check: check},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -133,12 +134,12 @@ func TestGatewayPassesTheAudit(t *testing.T) {
 // reporting a clean result.
 func TestGatewayRateLimitStopsTheAudit(t *testing.T) {
 	w, target := gatewayTarget(t, "")
-	_, err := audit.Run(context.Background(), audit.AuditOptions{
+	_, err := probe.Run(context.Background(), probe.Options{
 		Target: target, Witness: w,
-		MiniProgram: &audit.MiniProgramLogin{Path: "/auth/miniprogram/login", Body: map[string]any{"app": "mp"}},
-		Web:         &audit.WebLogin{Start: "/auth/wechat/login?app=web", Check: "/auth/me"},
+		MiniProgram: &probe.MiniProgramLogin{Path: "/auth/miniprogram/login", Body: map[string]any{"app": "mp"}},
+		Web:         &probe.WebLogin{Start: "/auth/wechat/login?app=web", Check: "/auth/me"},
 	})
-	if !errors.Is(err, audit.ErrRateLimited) {
+	if !errors.Is(err, probe.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
 }

@@ -1,4 +1,4 @@
-package audit
+package probe
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/wxgate/wxgate/audit"
 	"github.com/wxgate/wxgate/audit/internal/jsonv"
 	"github.com/wxgate/wxgate/emulator"
 )
@@ -26,7 +27,7 @@ type Witness struct {
 }
 
 type witnessed struct {
-	kind  Kind
+	kind  audit.Kind
 	label string
 }
 
@@ -58,16 +59,16 @@ func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.e.ServeHTTP(rw, r)
 		return
 	}
-	w.note(KindAppSecret, r.URL.Query().Get("secret"), "sent to "+label)
+	w.note(audit.KindAppSecret, r.URL.Query().Get("secret"), "sent to "+label)
 	if r.Body != nil && r.Method == http.MethodPost {
 		b, _ := io.ReadAll(io.LimitReader(r.Body, maxWitnessBody))
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		if v, err := jsonv.Parse(b); err == nil {
 			if s, ok := v.Get("secret"); ok {
-				w.note(KindAppSecret, s.Text(), "sent to "+label)
+				w.note(audit.KindAppSecret, s.Text(), "sent to "+label)
 			}
 		} else if q, err := url.ParseQuery(string(b)); err == nil {
-			w.note(KindAppSecret, q.Get("secret"), "sent to "+label)
+			w.note(audit.KindAppSecret, q.Get("secret"), "sent to "+label)
 		}
 	}
 	tee := &teeWriter{ResponseWriter: rw}
@@ -77,17 +78,17 @@ func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s, ok := v.Get("session_key"); ok {
-		w.note(KindSessionKey, s.Text(), "issued by "+label)
+		w.note(audit.KindSessionKey, s.Text(), "issued by "+label)
 	}
 	for _, k := range []string{"access_token", "refresh_token"} {
 		if s, ok := v.Get(k); ok {
-			w.note(KindAccessToken, s.Text(), "issued by "+label)
+			w.note(audit.KindAccessToken, s.Text(), "issued by "+label)
 		}
 	}
 }
 
-func (w *Witness) note(k Kind, v, label string) {
-	if len(v) < MinSecretLen {
+func (w *Witness) note(k audit.Kind, v, label string) {
+	if len(v) < audit.MinSecretLen {
 		return
 	}
 	w.mu.Lock()
@@ -99,34 +100,34 @@ func (w *Witness) note(k Kind, v, label string) {
 
 // Seen counts the secrets the witness knows, by kind: what an audit
 // searches the target's answers for.
-func (w *Witness) Seen() map[Kind]int {
-	out := map[Kind]int{}
-	for _, n := range w.needles() {
-		out[n.kind]++
+func (w *Witness) Seen() map[audit.Kind]int {
+	out := map[audit.Kind]int{}
+	for _, s := range w.secrets() {
+		out[s.Kind]++
 	}
 	return out
 }
 
-// needles lists every value the witness saw and every app's secret.
-func (w *Witness) needles() []needle {
+// secrets lists every value the witness saw and every app's secret.
+func (w *Witness) secrets() []audit.Secret {
 	w.mu.Lock()
 	vals := make([]string, 0, len(w.values))
 	for v := range w.values {
 		vals = append(vals, v)
 	}
 	sort.Strings(vals)
-	out := make([]needle, 0, len(vals))
+	out := make([]audit.Secret, 0, len(vals))
 	seen := map[string]bool{}
 	for _, v := range vals {
 		wv := w.values[v]
 		seen[v] = true
-		out = append(out, newNeedle(wv.kind, v, wv.label))
+		out = append(out, audit.Secret{Kind: wv.kind, Value: v, Label: wv.label})
 	}
 	w.mu.Unlock()
 	for _, a := range w.e.Apps() {
-		if a.Secret != "" && !seen[a.Secret] && len(a.Secret) >= MinSecretLen {
+		if a.Secret != "" && !seen[a.Secret] && len(a.Secret) >= audit.MinSecretLen {
 			seen[a.Secret] = true
-			out = append(out, newNeedle(KindAppSecret, a.Secret, "the AppSecret of "+a.AppID))
+			out = append(out, audit.Secret{Kind: audit.KindAppSecret, Value: a.Secret, Label: "the AppSecret of " + a.AppID})
 		}
 	}
 	return out

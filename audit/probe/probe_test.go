@@ -1,4 +1,4 @@
-package audit
+package probe
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wxgate/wxgate/audit"
+	"github.com/wxgate/wxgate/audit/internal/codec"
 	"github.com/wxgate/wxgate/audit/internal/vulnapp"
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/wechat"
@@ -56,8 +58,8 @@ func vulnTarget(t *testing.T, faults vulnapp.Fault) (*Witness, string) {
 	return w, ts.URL
 }
 
-func kindsOf(fs []Finding) []Kind {
-	var out []Kind
+func kindsOf(fs []audit.Finding) []audit.Kind {
+	var out []audit.Kind
 	for _, f := range fs {
 		if !slices.Contains(out, f.Kind) {
 			out = append(out, f.Kind)
@@ -74,21 +76,21 @@ func TestAuditFlagsEachFault(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults vulnapp.Fault
-		want   []Kind
+		want   []audit.Kind
 	}{
 		{"fixed", vulnapp.None, nil},
-		{"relays jscode2session with session_key renamed", vulnapp.RelaySession, []Kind{KindSessionKey}},
-		{"secret in a returned URL", vulnapp.SecretInURL, []Kind{KindAppSecret}},
-		{"skips the state check", vulnapp.SkipState, []Kind{KindCallbackWithoutState, KindForeignState}},
-		{"open redirect", vulnapp.OpenRedirect, []Kind{KindOpenRedirect}},
-		{"replays codes", vulnapp.CodeReplay, []Kind{KindCodeReplay}},
-		{"everything", vulnapp.All, []Kind{KindAppSecret, KindCallbackWithoutState, KindCodeReplay, KindForeignState, KindOpenRedirect, KindSessionKey}},
+		{"relays jscode2session with session_key renamed", vulnapp.RelaySession, []audit.Kind{audit.KindSessionKey}},
+		{"secret in a returned URL", vulnapp.SecretInURL, []audit.Kind{audit.KindAppSecret}},
+		{"skips the state check", vulnapp.SkipState, []audit.Kind{audit.KindCallbackWithoutState, audit.KindForeignState}},
+		{"open redirect", vulnapp.OpenRedirect, []audit.Kind{audit.KindOpenRedirect}},
+		{"replays codes", vulnapp.CodeReplay, []audit.Kind{audit.KindCodeReplay}},
+		{"everything", vulnapp.All, []audit.Kind{audit.KindAppSecret, audit.KindCallbackWithoutState, audit.KindCodeReplay, audit.KindForeignState, audit.KindOpenRedirect, audit.KindSessionKey}},
 	}
 	for _, tc := range tests {
 		for _, check := range []string{"", "/me"} {
 			t.Run(fmt.Sprintf("%s/check=%q", tc.name, check), func(t *testing.T) {
 				w, target := vulnTarget(t, tc.faults)
-				rep, err := Run(context.Background(), AuditOptions{
+				rep, err := Run(context.Background(), Options{
 					Target: target, Witness: w,
 					MiniProgram: &MiniProgramLogin{Path: "/api/login"},
 					Web:         &WebLogin{Start: "/auth/login", Check: check},
@@ -115,18 +117,18 @@ func TestAuditFlagsEachFault(t *testing.T) {
 
 // assertNoSecretPrinted renders the findings in every format and searches
 // the output for every secret the emulator issued or holds.
-func assertNoSecretPrinted(t *testing.T, w *Witness, fs []Finding) {
+func assertNoSecretPrinted(t *testing.T, w *Witness, fs []audit.Finding) {
 	t.Helper()
 	var out bytes.Buffer
-	for _, f := range []string{FormatText, FormatJSON, FormatSARIF} {
-		if err := WriteReport(&out, f, fs, "test"); err != nil {
+	for _, f := range []string{audit.FormatText, audit.FormatJSON, audit.FormatSARIF} {
+		if err := audit.WriteReport(&out, f, fs, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, n := range w.needles() {
-		for _, v := range n.variants {
+	for _, s := range w.secrets() {
+		for _, v := range codec.Variants(s.Value) {
 			if strings.Contains(out.String(), v.Text) {
-				t.Errorf("the report prints a %s (%s form, starts %q)", n.kind, v.How, v.Text[:4])
+				t.Errorf("the report prints a %s (%s form, starts %q)", s.Kind, v.How, v.Text[:4])
 			}
 		}
 	}
@@ -136,7 +138,7 @@ func assertNoSecretPrinted(t *testing.T, w *Witness, fs []Finding) {
 // its query (seed 001's get_openid.php?code=).
 func TestAuditMiniProgramGET(t *testing.T) {
 	w, target := vulnTarget(t, vulnapp.RelaySession)
-	_, err := Run(context.Background(), AuditOptions{Target: target, Witness: w, MiniProgram: &MiniProgramLogin{Path: "/nowhere?code={code}"}})
+	_, err := Run(context.Background(), Options{Target: target, Witness: w, MiniProgram: &MiniProgramLogin{Path: "/nowhere?code={code}"}})
 	if err == nil || !strings.Contains(err.Error(), "answered 40") {
 		t.Fatalf("a login path that does not exist: err = %v, want the status reported", err)
 	}
@@ -147,11 +149,11 @@ func TestAuditMiniProgramGET(t *testing.T) {
 func TestAuditNeedsWorkingLogin(t *testing.T) {
 	w, target := vulnTarget(t, vulnapp.None)
 	for _, web := range []*WebLogin{{Start: "/me"}, {Start: "/auth/login", Check: "/nowhere"}} {
-		if _, err := Run(context.Background(), AuditOptions{Target: target, Witness: w, Web: web}); err == nil {
+		if _, err := Run(context.Background(), Options{Target: target, Witness: w, Web: web}); err == nil {
 			t.Errorf("web login %+v: no error", *web)
 		}
 	}
-	if _, err := Run(context.Background(), AuditOptions{Target: target, Witness: w}); err == nil {
+	if _, err := Run(context.Background(), Options{Target: target, Witness: w}); err == nil {
 		t.Error("nothing to audit: no error")
 	}
 }

@@ -1,4 +1,4 @@
-package audit
+package probe
 
 import (
 	"bytes"
@@ -15,12 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wxgate/wxgate/audit"
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/wechat"
 )
 
-// AuditOptions configure Run.
-type AuditOptions struct {
+// Options configure Run.
+type Options struct {
 	// Target is the base URL of the backend under audit. Its WeChat API
 	// and open-platform bases must point at the emulator.
 	Target string
@@ -85,7 +86,7 @@ type WebLogin struct {
 
 // Report is the outcome of an audit.
 type Report struct {
-	Findings []Finding
+	Findings []audit.Finding
 	// Checks lists what the audit did, for the record.
 	Checks []string
 }
@@ -103,7 +104,7 @@ var defaultReturnParams = []string{"return_to", "next", "redirect", "redirect_ur
 // the emulator issued or knows; and tries the OAuth attacks of seed 003.
 // An error means the audit could not be carried out (the normal login
 // failed, the target is unreachable); findings are not errors.
-func Run(ctx context.Context, opts AuditOptions) (*Report, error) {
+func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.MiniProgram == nil && opts.Web == nil {
 		return nil, errors.New("audit: nothing to audit: set a mini-program login path, a web login path, or both")
 	}
@@ -146,17 +147,17 @@ func Run(ctx context.Context, opts AuditOptions) (*Report, error) {
 		}
 	}
 	a.searchLeaks()
-	return &Report{Findings: finalize(a.findings), Checks: a.checks}, nil
+	return &Report{Findings: audit.Finalize(a.findings), Checks: a.checks}, nil
 }
 
 type auditor struct {
-	opts   AuditOptions
+	opts   Options
 	target *url.URL
 	w      *Witness
 
 	mu        sync.Mutex
 	exchanges []exchange
-	findings  []Finding
+	findings  []audit.Finding
 	checks    []string
 	users     int
 }
@@ -570,40 +571,67 @@ func (a *auditor) login(ctx context.Context, b *browser, param, value string) (l
 	return st, cb, err
 }
 
+// web audits the website login: the normal flow must log in, then each
+// attack is tried in fresh browsers.
 func (a *auditor) web(ctx context.Context) error {
-	start := a.opts.Web.Start
-	// The normal login must work, or the attacks prove nothing.
-	b1 := newBrowser()
-	_, cb1, err := a.login(ctx, b1, "", "")
+	cb, err := a.normalLogin(ctx)
 	if err != nil {
 		return err
 	}
-	out, err := a.finish(ctx, b1, cb1)
+	for _, try := range []func(context.Context, string) error{a.callbackWithoutState, a.foreignState, a.codeReplay} {
+		if err := try(ctx, cb); err != nil {
+			return err
+		}
+	}
+	return a.openRedirect(ctx)
+}
+
+// normalLogin logs a browser in the normal way and returns its callback
+// URL: the attacks prove nothing unless this works.
+func (a *auditor) normalLogin(ctx context.Context) (string, error) {
+	start := a.opts.Web.Start
+	b := newBrowser()
+	_, cb, err := a.login(ctx, b, "", "")
 	if err != nil {
-		return err
+		return "", err
+	}
+	out, err := a.finish(ctx, b, cb)
+	if err != nil {
+		return "", err
 	}
 	if !out.loggedIn {
-		return fmt.Errorf("audit: the normal website login through %s did not log the browser in (the callback answered %d): check the login path, the check path and the app the target uses", start, out.status)
+		return "", fmt.Errorf("audit: the normal website login through %s did not log the browser in (the callback answered %d): check the login path, the check path and the app the target uses", start, out.status)
 	}
 	a.progress("website login: the normal flow logs in")
 	a.check("website login: the normal flow through %s logs in", start)
-	cbEndpoint := "GET " + endpointOf(cb1)
+	return cb, nil
+}
 
-	// 1. A callback without state, in a browser that started a login.
-	b2 := newBrowser()
-	if _, cb2, err := a.login(ctx, b2, "", ""); err != nil {
+// callbackWithoutState opens a callback without state in a browser that
+// started a login. cb is the normal login's callback.
+func (a *auditor) callbackWithoutState(ctx context.Context, cb string) error {
+	b := newBrowser()
+	_, cb2, err := a.login(ctx, b, "", "")
+	if err != nil {
 		return err
-	} else if o, err := a.finish(ctx, b2, withQuery(cb2, "state", "")); err != nil {
+	}
+	o, err := a.finish(ctx, b, withQuery(cb2, "state", ""))
+	if err != nil {
 		return err
-	} else if o.loggedIn {
-		a.attack(KindCallbackWithoutState, cbEndpoint,
+	}
+	if o.loggedIn {
+		a.attack(audit.KindCallbackWithoutState, "GET "+endpointOf(cb),
 			"the callback logged a browser in with no state at all: an attacker can log a victim into the attacker's account (login CSRF)",
-			fmt.Sprintf("GET %s?code=… (no state) → %d, logged in", urlPath(cb1), o.status))
+			fmt.Sprintf("GET %s?code=… (no state) → %d, logged in", urlPath(cb), o.status))
 	}
 	a.check("website login: a callback without state")
+	return nil
+}
 
-	// 2. The attacker's callback (state issued to the attacker's browser)
-	// opened in the victim's browser, which started a login of its own.
+// foreignState opens the attacker's callback (its state issued to the
+// attacker's browser) in the victim's browser, which started a login of
+// its own.
+func (a *auditor) foreignState(ctx context.Context, cb string) error {
 	attacker, victim := newBrowser(), newBrowser()
 	_, cbA, err := a.login(ctx, attacker, "", "")
 	if err != nil {
@@ -612,69 +640,61 @@ func (a *auditor) web(ctx context.Context) error {
 	if _, err := a.startLogin(ctx, victim, "", ""); err != nil {
 		return err
 	}
-	if o, err := a.finish(ctx, victim, cbA); err != nil {
-		return err
-	} else if o.loggedIn {
-		a.attack(KindForeignState, cbEndpoint,
-			"the callback logged the victim's browser in with a state issued to another browser: the victim is now in the attacker's account (login CSRF, seed 003)",
-			fmt.Sprintf("GET %s?code=…&state=<another browser's> → %d, logged in", urlPath(cb1), o.status))
-	}
-	a.check("website login: another browser's state (login CSRF)")
-
-	// 3. The first login's code, already exchanged, with a fresh state of
-	// the replaying browser's own.
-	b3 := newBrowser()
-	st3, err := a.startLogin(ctx, b3, "", "")
+	o, err := a.finish(ctx, victim, cbA)
 	if err != nil {
 		return err
 	}
-	if code := queryOf(cb1, "code"); code != "" {
-		replay := withQuery(withQuery(cb1, "state", st3.state), "code", code)
-		if st3.state == "" {
-			replay = withQuery(cb1, "state", "")
+	if o.loggedIn {
+		a.attack(audit.KindForeignState, "GET "+endpointOf(cb),
+			"the callback logged the victim's browser in with a state issued to another browser: the victim is now in the attacker's account (login CSRF, seed 003)",
+			fmt.Sprintf("GET %s?code=…&state=<another browser's> → %d, logged in", urlPath(cb), o.status))
+	}
+	a.check("website login: another browser's state (login CSRF)")
+	return nil
+}
+
+// codeReplay opens the normal login's code, already exchanged, with a
+// fresh state of the replaying browser's own.
+func (a *auditor) codeReplay(ctx context.Context, cb string) error {
+	b := newBrowser()
+	st, err := a.startLogin(ctx, b, "", "")
+	if err != nil {
+		return err
+	}
+	if code := queryOf(cb, "code"); code != "" {
+		replay := withQuery(withQuery(cb, "state", st.state), "code", code)
+		if st.state == "" {
+			replay = withQuery(cb, "state", "")
 		}
-		if o, err := a.finish(ctx, b3, replay); err != nil {
+		o, err := a.finish(ctx, b, replay)
+		if err != nil {
 			return err
-		} else if o.loggedIn {
-			a.attack(KindCodeReplay, cbEndpoint,
+		}
+		if o.loggedIn {
+			a.attack(audit.KindCodeReplay, "GET "+endpointOf(cb),
 				"a code that was already exchanged logged another browser in again: the backend does not rely on WeChat's single-use codes",
-				fmt.Sprintf("GET %s?code=<used>&state=<its own> → %d, logged in", urlPath(cb1), o.status))
+				fmt.Sprintf("GET %s?code=<used>&state=<its own> → %d, logged in", urlPath(cb), o.status))
 		}
 	}
 	a.check("website login: a replayed code")
+	return nil
+}
 
-	// 4. Open redirect through the return parameter.
+// openRedirect logs in with each return parameter set to each probe
+// payload and watches where the browser is sent.
+func (a *auditor) openRedirect(ctx context.Context) error {
+	start := a.opts.Web.Start
 	params := defaultReturnParams
 	if a.opts.Web.ReturnParam != "" {
 		params = []string{a.opts.Web.ReturnParam}
 	}
-	payloads := []string{"https://" + evilHost + "/", "//" + evilHost + "/", `/\` + evilHost + "/"}
 	probes := 0
 	for _, p := range params {
-		for _, payload := range payloads {
-			b := newBrowser()
-			_, cb, err := a.login(ctx, b, p, payload)
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, ErrRateLimited) {
-					return err
-				}
-				continue // the parameter broke the login: not a redirect
-			}
-			o, err := a.finish(ctx, b, cb)
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, ErrRateLimited) {
-					return err
-				}
-				continue
-			}
-			probes++
-			if dest := evilDestination(cb, o); dest != "" {
-				a.attack(KindOpenRedirect, "GET "+endpointOf(a.targetURL(start)),
-					fmt.Sprintf("after login the backend sent the browser to %s, taken from ?%s=", dest, p),
-					fmt.Sprintf("GET %s?%s=%s → … → %s", start, p, payload, dest))
-				break
-			}
+		n, err := a.redirectProbes(ctx, p)
+		if err != nil {
+			return err
 		}
+		probes += n
 	}
 	if probes == 0 {
 		return fmt.Errorf("audit: no open-redirect probe completed a login through %s with %s: check the return parameter", start, strings.Join(params, ", "))
@@ -683,9 +703,42 @@ func (a *auditor) web(ctx context.Context) error {
 	return nil
 }
 
-func (a *auditor) attack(k Kind, file, msg, excerpt string) {
-	a.findings = append(a.findings, Finding{Kind: k, File: file, Message: msg, Excerpt: redactText(excerpt, nil),
-		Fingerprint: fingerprint(k, file, "")})
+// redirectProbes tries the probe payloads on the return parameter p until
+// one redirects off-site; it returns how many probes completed a login.
+func (a *auditor) redirectProbes(ctx context.Context, p string) (int, error) {
+	start := a.opts.Web.Start
+	stop := func(err error) bool { return ctx.Err() != nil || errors.Is(err, ErrRateLimited) }
+	probes := 0
+	for _, payload := range []string{"https://" + evilHost + "/", "//" + evilHost + "/", `/\` + evilHost + "/"} {
+		b := newBrowser()
+		_, cb, err := a.login(ctx, b, p, payload)
+		if err != nil {
+			if stop(err) {
+				return probes, err
+			}
+			continue // the parameter broke the login: not a redirect
+		}
+		o, err := a.finish(ctx, b, cb)
+		if err != nil {
+			if stop(err) {
+				return probes, err
+			}
+			continue
+		}
+		probes++
+		if dest := evilDestination(cb, o); dest != "" {
+			a.attack(audit.KindOpenRedirect, "GET "+endpointOf(a.targetURL(start)),
+				fmt.Sprintf("after login the backend sent the browser to %s, taken from ?%s=", dest, p),
+				fmt.Sprintf("GET %s?%s=%s → … → %s", start, p, payload, dest))
+			break
+		}
+	}
+	return probes, nil
+}
+
+func (a *auditor) attack(k audit.Kind, file, msg, excerpt string) {
+	a.findings = append(a.findings, audit.Finding{Kind: k, File: file, Message: msg, Excerpt: audit.RedactText(excerpt),
+		Fingerprint: audit.Fingerprint(k, file, "")})
 }
 
 func urlPath(u string) string {
@@ -732,29 +785,12 @@ func evilDestination(callback string, o outcome) string {
 // searchLeaks searches every answer of the target for every secret the
 // witness knows, in any field and encoding.
 func (a *auditor) searchLeaks() {
-	needles := a.w.needles()
-	if len(needles) == 0 {
+	search := audit.NewAnswerSearch(a.w.secrets())
+	if search.Len() == 0 {
 		return
 	}
-	s := &Scanner{}
 	for _, ex := range a.exchanges {
-		var parts []part
-		for name, vs := range ex.header {
-			for _, v := range vs {
-				parts = append(parts, part{where: "response header " + name, text: v, form: strings.EqualFold(name, "Set-Cookie")})
-			}
-		}
-		if len(ex.body) > 0 {
-			t := strings.TrimSpace(string(ex.body))
-			parts = append(parts, part{where: "response body", text: string(ex.body),
-				json: strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")})
-		}
-		for _, p := range parts {
-			for _, f := range s.scanPart(ex.req, p.where, 0, needles, p, roleResponse) {
-				f.Fingerprint = fingerprint(f.Kind, f.File, "")
-				a.findings = append(a.findings, f)
-			}
-		}
+		a.findings = append(a.findings, search.Search(ex.req, ex.header, ex.body)...)
 	}
-	a.check("leaks: searched %d answers of the target for %d secrets the emulator issued or holds", len(a.exchanges), len(needles))
+	a.check("leaks: searched %d answers of the target for %d secrets the emulator issued or holds", len(a.exchanges), search.Len())
 }
