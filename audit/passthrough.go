@@ -94,17 +94,10 @@ func passthrough(text []byte) []hit {
 	if !containsAny(text, c2sAnchors) {
 		return nil
 	}
-	lines := splitLines(text)
-	controller := reController.Match(text)
-	funcs := map[string]*ptFunc{}
+	p := &ptScan{text: text, lines: splitLines(text), controller: reController.Match(text), funcs: map[string]*ptFunc{}}
 	// Two passes: the first learns which functions return a response.
-	for pass := 0; pass < 2; pass++ {
-		hits := runPassthrough(text, lines, controller, funcs)
-		if pass == 1 {
-			return hits
-		}
-	}
-	return nil
+	p.run()
+	return p.run()
 }
 
 type lineSpan struct{ start, end int }
@@ -123,150 +116,204 @@ func splitLines(text []byte) []lineSpan {
 	return out
 }
 
-func runPassthrough(text []byte, lines []lineSpan, controller bool, funcs map[string]*ptFunc) []hit {
-	vars := map[string]taint{}
-	var hits []hit
-	cur := ""        // the function being read
-	handler := false // it is a request handler
-	for n, ls := range lines {
-		line := string(text[ls.start:ls.end])
+// ptScan is one pass of the passthrough analysis over a file.
+type ptScan struct {
+	text       []byte
+	lines      []lineSpan
+	controller bool               // the file is a controller class
+	funcs      map[string]*ptFunc // kept across passes
+
+	vars    map[string]taint
+	hits    []hit
+	cur     string // the function being read
+	handler bool   // it is a request handler
+}
+
+// run reads the file once, line by line, and returns the passthroughs.
+func (p *ptScan) run() []hit {
+	p.vars, p.hits, p.cur, p.handler = map[string]taint{}, nil, "", false
+	for n, ls := range p.lines {
+		line := string(p.text[ls.start:ls.end])
 		trim := strings.TrimSpace(line)
 		if trim == "" || isCommentText(trim) {
 			continue
 		}
-		// Function definitions.
-		if name, ok := funcDef(line); ok {
-			cur = name
-			if funcs[name] == nil {
-				funcs[name] = &ptFunc{}
-			}
-			funcs[name].defined = true
-			handler = isHandler(text, lines, n, line, controller)
-			if strings.Contains(line, "exports.main") {
-				handler = true // a cloud function answers the mini-program
-			}
+		p.line(n, ls, line)
+	}
+	return p.hits
+}
+
+// line applies the analysis to line n.
+func (p *ptScan) line(n int, ls lineSpan, line string) {
+	p.enterFunc(n, line)
+	if p.clearsSessionKey(line) {
+		return
+	}
+	source := isSourceLine(line, p.funcs)
+	rhs, fetch := p.lineTaint(line, source)
+	if (rhs == taintResp || rhs == taintURL && fetch) && p.sink(ls, line, source, fetch) {
+		return
+	}
+	if p.curlSetopt(line, source) || rhs == 0 {
+		return
+	}
+	p.assign(n, line, rhs, source, fetch)
+}
+
+// enterFunc notes a function definition on line n.
+func (p *ptScan) enterFunc(n int, line string) {
+	name, ok := funcDef(line)
+	if !ok {
+		return
+	}
+	p.cur = name
+	if p.funcs[name] == nil {
+		p.funcs[name] = &ptFunc{}
+	}
+	p.funcs[name].defined = true
+	p.handler = isHandler(p.text, p.lines, n, line, p.controller)
+	if strings.Contains(line, "exports.main") {
+		p.handler = true // a cloud function answers the mini-program
+	}
+}
+
+// clearsSessionKey: a line removing the session_key clears the variables
+// it names.
+func (p *ptScan) clearsSessionKey(line string) bool {
+	if !(strings.Contains(line, "session_key") || strings.Contains(line, "sessionKey")) || !reRemoval.MatchString(line) {
+		return false
+	}
+	for v := range p.vars {
+		if containsWord(line, v) {
+			delete(p.vars, v)
 		}
-		// Removal of the session_key clears the variables on the line.
-		if (strings.Contains(line, "session_key") || strings.Contains(line, "sessionKey")) && reRemoval.MatchString(line) {
-			for v := range vars {
-				if containsWord(line, v) {
-					delete(vars, v)
-				}
-			}
-			continue
+	}
+	return true
+}
+
+// lineTaint is what the line computes, taint-wise, and whether it fetches.
+func (p *ptScan) lineTaint(line string, source bool) (taint, bool) {
+	var used []string // tainted variables the line mentions
+	urlUsed := false
+	for v, t := range p.vars {
+		if containsWord(line, v) {
+			used = append(used, v)
+			urlUsed = urlUsed || t == taintURL
 		}
-		source := isSourceLine(line, funcs)
-		var used []string // tainted variables the line mentions
-		urlUsed := false
-		for v, t := range vars {
-			if containsWord(line, v) {
-				used = append(used, v)
-				urlUsed = urlUsed || t == taintURL
-			}
-		}
-		// The fetch pattern is costly: only lines that build or use a URL
-		// need it.
-		fetch := (source || urlUsed) && strings.Contains(line, "(") && reFetch.MatchString(line)
-		// What the line computes, taint-wise.
-		rhs := taint(0)
-		switch {
-		case source && (fetch || reC2SCall.MatchString(line)):
+	}
+	// The fetch pattern is costly: only lines that build or use a URL
+	// need it.
+	fetch := (source || urlUsed) && strings.Contains(line, "(") && reFetch.MatchString(line)
+	rhs := taint(0)
+	switch {
+	case source && (fetch || reC2SCall.MatchString(line)):
+		rhs = taintResp
+	case source:
+		rhs = taintURL
+	}
+	for _, v := range used {
+		switch t := p.vars[v]; {
+		case t == taintResp && wholeUse(line, v):
 			rhs = taintResp
-		case source:
+		case t == taintURL && fetch:
+			rhs = taintResp
+		case t == taintURL && rhs == 0:
 			rhs = taintURL
 		}
-		for _, v := range used {
-			switch t := vars[v]; {
-			case t == taintResp && wholeUse(line, v):
+	}
+	if _, isDef := funcDef(line); !isDef {
+		for name, f := range p.funcs {
+			if f.returnsResp && callsFunc(line, name) {
 				rhs = taintResp
-			case t == taintURL && fetch:
-				rhs = taintResp
-			case t == taintURL && rhs == 0:
-				rhs = taintURL
-			}
-		}
-		if _, isDef := funcDef(line); !isDef {
-			for name, f := range funcs {
-				if f.returnsResp && callsFunc(line, name) {
-					rhs = taintResp
-				}
-			}
-		}
-		// Sinks, and what functions return.
-		if rhs == taintResp || rhs == taintURL && fetch {
-			if args, ok := sinkArgs(line); ok && argsTainted(args, vars, funcs, source, fetch) {
-				hits = append(hits, passthroughHit(ls, line))
-				continue
-			}
-			if strings.Contains(line, ".pipe(res") || strings.Contains(line, ".pipe(ctx.res") {
-				hits = append(hits, passthroughHit(ls, line))
-				continue
-			}
-			if reReturn.MatchString(line) && argsTainted(reReturn.ReplaceAllString(line, ""), vars, funcs, source, fetch) {
-				if handler {
-					hits = append(hits, passthroughHit(ls, line))
-				} else if cur != "" {
-					funcs[cur].returnsResp = true
-				}
-				continue
-			}
-		}
-		if m := curlURL(line); m != nil {
-			// curl_setopt($ch, CURLOPT_URL, $url): $ch fetches the URL.
-			if source {
-				vars[m[1]] = taintURL
-			}
-			for v, t := range vars {
-				if t == taintURL && v != m[1] && containsWord(line, v) {
-					vars[m[1]] = taintURL
-				}
-			}
-			continue
-		}
-		if rhs == 0 {
-			continue
-		}
-		// Assignments take the taint.
-		assigned := false
-		if m := reDestruct.FindStringSubmatch(line); m != nil {
-			for _, f := range strings.Split(m[1], ",") {
-				f = strings.TrimSpace(f)
-				if _, after, ok := strings.Cut(f, ":"); ok {
-					f = strings.TrimSpace(after)
-				}
-				if f != "" {
-					vars[f] = rhs
-					assigned = true
-				}
-			}
-		} else if m := reMulti.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
-			vars[m[1]] = rhs // resp, err := http.Get(...): the first one
-			assigned = true
-		} else if m := reAssign.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
-			vars[m[1]] = rhs
-			assigned = true
-		}
-		if m := reDecodeInto.FindStringSubmatch(line); m != nil && rhs == taintResp && decodedIntoMap(text, lines, n, m[1]) {
-			vars[m[1]] = taintResp
-			assigned = true
-		}
-		if !assigned && source {
-			// The call may continue a statement begun above:
-			// const r = await axios.get(\n 'https://.../jscode2session', ...)
-			for k := n - 1; k >= 0 && k >= n-3; k-- {
-				prev := string(text[lines[k].start:lines[k].end])
-				if m := reAssign.FindStringSubmatch(prev); m != nil && strings.Count(prev, "(") > strings.Count(prev, ")") && !isKeyword(m[1]) {
-					t := taintURL
-					if fetch || reFetch.MatchString(prev) || reC2SCall.MatchString(line) {
-						t = taintResp
-					}
-					vars[m[1]] = t
-					break
-				}
 			}
 		}
 	}
-	return hits
+	return rhs, fetch
+}
+
+// sink reports a line that sends a response to the client, or notes a
+// function returning one; it returns whether the line is done with.
+func (p *ptScan) sink(ls lineSpan, line string, source, fetch bool) bool {
+	if args, ok := sinkArgs(line); ok && argsTainted(args, p.vars, p.funcs, source, fetch) {
+		p.hits = append(p.hits, passthroughHit(ls, line))
+		return true
+	}
+	if strings.Contains(line, ".pipe(res") || strings.Contains(line, ".pipe(ctx.res") {
+		p.hits = append(p.hits, passthroughHit(ls, line))
+		return true
+	}
+	if reReturn.MatchString(line) && argsTainted(reReturn.ReplaceAllString(line, ""), p.vars, p.funcs, source, fetch) {
+		if p.handler {
+			p.hits = append(p.hits, passthroughHit(ls, line))
+		} else if p.cur != "" {
+			p.funcs[p.cur].returnsResp = true
+		}
+		return true
+	}
+	return false
+}
+
+// curlSetopt: curl_setopt($ch, CURLOPT_URL, $url) makes $ch fetch the URL.
+func (p *ptScan) curlSetopt(line string, source bool) bool {
+	m := curlURL(line)
+	if m == nil {
+		return false
+	}
+	if source {
+		p.vars[m[1]] = taintURL
+	}
+	for v, t := range p.vars {
+		if t == taintURL && v != m[1] && containsWord(line, v) {
+			p.vars[m[1]] = taintURL
+		}
+	}
+	return true
+}
+
+// assign gives the line's taint to what it assigns.
+func (p *ptScan) assign(n int, line string, rhs taint, source, fetch bool) {
+	assigned := false
+	if m := reDestruct.FindStringSubmatch(line); m != nil {
+		for _, f := range strings.Split(m[1], ",") {
+			f = strings.TrimSpace(f)
+			if _, after, ok := strings.Cut(f, ":"); ok {
+				f = strings.TrimSpace(after)
+			}
+			if f != "" {
+				p.vars[f] = rhs
+				assigned = true
+			}
+		}
+	} else if m := reMulti.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
+		p.vars[m[1]] = rhs // resp, err := http.Get(...): the first one
+		assigned = true
+	} else if m := reAssign.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
+		p.vars[m[1]] = rhs
+		assigned = true
+	}
+	if m := reDecodeInto.FindStringSubmatch(line); m != nil && rhs == taintResp && decodedIntoMap(p.text, p.lines, n, m[1]) {
+		p.vars[m[1]] = taintResp
+		assigned = true
+	}
+	if !assigned && source {
+		p.continuedAssign(n, line, fetch)
+	}
+}
+
+// continuedAssign: the source may continue a statement begun above,
+// const r = await axios.get(\n 'https://.../jscode2session', ...).
+func (p *ptScan) continuedAssign(n int, line string, fetch bool) {
+	for k := n - 1; k >= 0 && k >= n-3; k-- {
+		prev := string(p.text[p.lines[k].start:p.lines[k].end])
+		if m := reAssign.FindStringSubmatch(prev); m != nil && strings.Count(prev, "(") > strings.Count(prev, ")") && !isKeyword(m[1]) {
+			t := taintURL
+			if fetch || reFetch.MatchString(prev) || reC2SCall.MatchString(line) {
+				t = taintResp
+			}
+			p.vars[m[1]] = t
+			return
+		}
+	}
 }
 
 func curlURL(line string) []string {
