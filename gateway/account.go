@@ -28,7 +28,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	u, err := s.store.GetUser(ctx, sess.UserID)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			s.writeError(w, r, errSessionExpired)
+			s.writeError(w, r, errSessionExpired.New())
 			return
 		}
 		s.writeError(w, r, storageFailure(err))
@@ -79,7 +79,7 @@ const timeFormat = "2006-01-02T15:04:05Z07:00"
 // without a live session still gets 204: logging out is idempotent.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if _, fromCookie := session.FromRequest(r); fromCookie && !s.sameOrigin(r) {
-		s.writeError(w, r, errorf(http.StatusForbidden, "cross_origin", "logout with the session cookie must come from the gateway's own origin"))
+		s.writeError(w, r, errCrossOrigin.Msg("logout with the session cookie must come from the gateway's own origin"))
 		return
 	}
 	body, err := readBody(r, smallBody)

@@ -132,18 +132,18 @@ func (as *apps) clientFunc() credential.ClientFunc {
 // or an error that tells the caller what went wrong.
 func (as *apps) lookup(name string, want ...wechat.AppType) (*app, error) {
 	if name == "" {
-		return nil, errorf(http.StatusBadRequest, "missing_app", "set \"app\" to the name of a configured app")
+		return nil, errMissingApp.Msg("set \"app\" to the name of a configured app")
 	}
 	a, ok := as.byName[name]
 	if !ok {
-		return nil, errorf(http.StatusBadRequest, "unknown_app", "no app named %q is configured", truncate(name, 64))
+		return nil, errUnknownApp.Msg("no app named %q is configured", truncate(name, 64))
 	}
 	for _, t := range want {
 		if a.Type() == t {
 			return a, nil
 		}
 	}
-	return nil, errorf(http.StatusBadRequest, "wrong_app_type", "app %q is a %s app; this endpoint needs a %s app", name, a.Type(), joinTypes(want))
+	return nil, errWrongAppType.Msg("app %q is a %s app; this endpoint needs a %s app", name, a.Type(), joinTypes(want))
 }
 
 func joinTypes(ts []wechat.AppType) string {

@@ -125,12 +125,12 @@ func redactURLError(err error) error {
 func (s *Server) handleAvatar(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/auth/avatars/")
 	if len(id) > 64 || strings.ContainsRune(id, '/') {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "no such avatar"})
+		s.writeError(w, r, errNotFound.Msg("no such avatar"))
 		return
 	}
 	a, err := s.store.GetAvatar(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "no such avatar"})
+		s.writeError(w, r, errNotFound.Msg("no such avatar"))
 		return
 	}
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -16,9 +15,10 @@ import (
 )
 
 // apiError is an error answered to the client as JSON
-// {"error":"snake_case_code","message":"human text"}. Message is written
-// for the person integrating with the API: what went wrong and what to do.
-// It never holds a secret, token, code or openid.
+// {"error":"snake_case_code","message":"human text"}, made from an entry of
+// the catalogue (errors.go). Message is written for the person integrating
+// with the API: what went wrong and what to do. It never holds a secret,
+// token, code or openid.
 type apiError struct {
 	Status  int
 	Code    string
@@ -33,8 +33,17 @@ type apiError struct {
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 func (e *apiError) Unwrap() error { return e.cause }
 
-func errorf(status int, code, format string, args ...any) *apiError {
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+// asAPIError finds the *apiError in err's chain.
+func asAPIError(err error) (*apiError, bool) {
+	var ae *apiError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}
+
+// errorBody is the JSON of every error answer.
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }
 
 // writeJSON answers v with the status. Every API answer is uncacheable:
@@ -52,10 +61,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers err as JSON. Anything that is not an *apiError is an
 // internal failure: the client learns only that, the log learns the rest.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal_error",
-			Message: "wxgate failed to handle the request; the gateway's log has the details (request id " + requestID(r) + ")", cause: err}
+	ae, ok := asAPIError(err)
+	if !ok {
+		ae = errInternal.Msg("wxgate failed to handle the request; the gateway's log has the details (request id %s)", requestID(r)).Because(err)
 	}
 	if ae.Status >= 500 || ae.cause != nil {
 		lvl := s.log.Warn
@@ -70,7 +78,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="wxgate"`)
 	}
-	writeJSON(w, ae.Status, map[string]string{"error": ae.Code, "message": ae.Message})
+	writeJSON(w, ae.Status, errorBody{Error: ae.Code, Message: ae.Message})
 }
 
 func errString(err error) string {
@@ -95,10 +103,10 @@ func decodeJSON(r *http.Request, v any, limit int64) error {
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "malformed_body", "the request body could not be read")
+		return nil, errMalformedBody.New()
 	}
 	if int64(len(body)) > limit {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "the request body is larger than %d bytes", limit)
+		return nil, errBodyTooLarge.Msg("the request body is larger than %d bytes", limit)
 	}
 	return body, nil
 }
@@ -108,16 +116,16 @@ func parseJSON(r *http.Request, body []byte, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
+			return errUnsupportedMediaType.New()
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errorf(http.StatusBadRequest, "malformed_json", "the body must be one JSON object with the documented fields: %s", jsonProblem(err))
+		return errMalformedJSON.Msg("the body must be one JSON object with the documented fields: %s", jsonProblem(err))
 	}
 	if dec.More() {
-		return errorf(http.StatusBadRequest, "malformed_json", "the body must hold exactly one JSON object")
+		return errMalformedJSON.Msg("the body must hold exactly one JSON object")
 	}
 	return nil
 }
@@ -139,32 +147,6 @@ func jsonProblem(err error) string {
 	default:
 		return "invalid JSON"
 	}
-}
-
-// methods dispatches a path's handlers by method, answering others with a
-// JSON 405 and an Allow header.
-type methods map[string]http.HandlerFunc
-
-func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h, ok := m[r.Method]; ok {
-		h(w, r)
-		return
-	}
-	if r.Method == http.MethodHead {
-		if h, ok := m[http.MethodGet]; ok {
-			h(w, r)
-			return
-		}
-	}
-	allow := make([]string, 0, len(m))
-	for k := range m {
-		allow = append(allow, k)
-	}
-	sort.Strings(allow)
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{
-		"error": "method_not_allowed", "message": "use " + strings.Join(allow, " or ") + " for " + r.URL.Path,
-	})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

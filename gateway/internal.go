@@ -17,12 +17,11 @@ import (
 func (s *Server) handleInternalToken(w http.ResponseWriter, r *http.Request) {
 	want, configured, err := s.cfg.InternalAPIKey(s.lookupEnv)
 	if !configured {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "the internal API is off: set internal.api_key_env or internal.api_key_file"})
+		s.writeError(w, r, errNotFound.Msg("the internal API is off: set internal.api_key_env or internal.api_key_file"))
 		return
 	}
 	if err != nil {
-		s.writeError(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "internal_key_unavailable",
-			Message: "the gateway cannot read its internal API key; the operator must fix it", cause: err})
+		s.writeError(w, r, errInternalKey.Because(err))
 		return
 	}
 	got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -30,7 +29,7 @@ func (s *Server) handleInternalToken(w http.ResponseWriter, r *http.Request) {
 	gh, wh := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
 	if got == "" || subtle.ConstantTimeCompare(gh[:], wh[:]) != 1 {
 		s.log.Warn("refused a request to the internal API: wrong or missing key", "ip", s.clientIP(r))
-		s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the internal API key as \"Authorization: Bearer <key>\""))
+		s.writeError(w, r, errUnauthorized.New())
 		return
 	}
 	name := r.URL.Query().Get("app")

@@ -30,10 +30,10 @@ type codeLogin struct {
 // checkCode validates a code from a client before it goes to WeChat.
 func checkCode(code, what string) error {
 	if code == "" {
-		return errorf(http.StatusBadRequest, "missing_code", "set \"code\" to the %s", what)
+		return errMissingCode.Msg("set \"code\" to the %s", what)
 	}
 	if len(code) > maxCodeLen || strings.IndexFunc(code, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
-		return errorf(http.StatusBadRequest, "invalid_code", "the %s is malformed; send it exactly as WeChat gave it", what)
+		return errInvalidCode.Msg("the %s is malformed; send it exactly as WeChat gave it", what)
 	}
 	return nil
 }
@@ -97,32 +97,26 @@ func (s *Server) sessionIdentity(r *http.Request, body []byte, types ...wechat.A
 	ident, err := s.store.GetIdentity(r.Context(), sess.IdentityID)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return sess, ident, nil, errSessionExpired
+			return sess, ident, nil, errSessionExpired.New()
 		}
 		return sess, ident, nil, storageFailure(err)
 	}
 	a, ok := s.apps.byAppID[ident.AppID]
 	if !ok {
-		return sess, ident, nil, errorf(http.StatusForbidden, "app_not_configured", "the app this session logged in with is no longer configured; log in again")
+		return sess, ident, nil, errAppNotConfigured.Msg("the app this session logged in with is no longer configured; log in again")
 	}
 	for _, t := range types {
 		if a.Type() == t {
 			return sess, ident, a, nil
 		}
 	}
-	return sess, ident, nil, errorf(http.StatusForbidden, "wrong_app_type", "this session belongs to %s app %q; this endpoint needs a session of a %s app", a.Type(), a.Name(), joinTypes(types))
+	return sess, ident, nil, errSessionWrongApp.Msg("this session belongs to %s app %q; this endpoint needs a session of a %s app", a.Type(), a.Name(), joinTypes(types))
 }
 
 type decryptRequest struct {
 	EncryptedData string `json:"encrypted_data"`
 	IV            string `json:"iv"`
 }
-
-var errDecryptFailed = errorf(http.StatusBadRequest, "decrypt_failed",
-	"the data could not be decrypted with this session's key; call wx.login, log in again, fetch the data again and resend it")
-
-var errSessionKeyStale = errorf(http.StatusConflict, "session_key_stale",
-	"WeChat issued a newer session_key for this user (wx.login was called again); call wx.login, log in again with the new code, then fetch the data again and resend it")
 
 // handleMiniProgramDecrypt is POST /auth/miniprogram/decrypt
 // {"encrypted_data","iv"} with a mini-program session: the payload is
@@ -151,7 +145,7 @@ func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request
 		return
 	}
 	if req.EncryptedData == "" || req.IV == "" {
-		s.writeError(w, r, errorf(http.StatusBadRequest, "missing_field", "send both \"encrypted_data\" and \"iv\" exactly as WeChat gave them to the mini-program"))
+		s.writeError(w, r, errMissingField.Msg("send both \"encrypted_data\" and \"iv\" exactly as WeChat gave them to the mini-program"))
 		return
 	}
 	ctx := r.Context()
@@ -162,7 +156,7 @@ func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request
 	}
 	if keyText == "" {
 		s.metrics.decryptFails.WithLabelValues(a.Name(), errSessionKeyStale.Code).Inc()
-		s.writeError(w, r, errSessionKeyStale)
+		s.writeError(w, r, errSessionKeyStale.New())
 		return
 	}
 	key := wechat.NewSessionKey(keyText)
@@ -182,13 +176,13 @@ func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request
 	maxAge := time.Duration(a.cfg.WatermarkMaxAge)
 	if err := d.CheckAge(s.now(), maxAge); err != nil {
 		s.metrics.decryptFails.WithLabelValues(a.Name(), "data_expired").Inc()
-		s.writeError(w, r, errorf(http.StatusBadRequest, "data_expired",
+		s.writeError(w, r, errDataExpired.Msg(
 			"the encrypted data is older than %s (or dated in the future); fetch it again in the mini-program and resend it at once", maxAge))
 		return
 	}
 	fields, err := d.Fields()
 	if err != nil {
-		s.writeError(w, r, errDecryptFailed)
+		s.writeError(w, r, errDecryptFailed.New())
 		return
 	}
 	if err := s.absorbDecrypted(ctx, ident, fields); err != nil {
@@ -220,7 +214,7 @@ func (s *Server) decryptFailure(ctx context.Context, a *app, ident storage.Ident
 		if err != nil {
 			s.log.Warn("checking the session_key with WeChat failed", "app", a.Name(), "err", err)
 		}
-		return errDecryptFailed
+		return errDecryptFailed.New()
 	}
 	seenAt := ident.SessionKeyAt
 	_, uerr := s.updateIdentity(ctx, ident.ID, func(i *storage.Identity) error {
@@ -232,7 +226,7 @@ func (s *Server) decryptFailure(ctx context.Context, a *app, ident storage.Ident
 	if uerr != nil {
 		s.log.Warn("forgetting a stale session_key failed", "identity", ident.ID, "err", uerr)
 	}
-	return errSessionKeyStale
+	return errSessionKeyStale.New()
 }
 
 // absorbDecrypted keeps what decrypted data says about the user: a
@@ -252,7 +246,7 @@ func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f 
 			return err
 		}
 		if oid != mine {
-			return errDecryptFailed
+			return errDecryptFailed.New()
 		}
 	}
 	nick, phone, avatar := str("nickName"), str("purePhoneNumber"), str("avatarUrl")

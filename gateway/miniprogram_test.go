@@ -316,7 +316,7 @@ func TestPhoneNumber(t *testing.T) {
 	// A mobile session cannot use the mini-program's phone endpoint.
 	mc, _ := h.ctl.MobileAuthorize(ctx, h.apps["ios"].AppID, u, "s")
 	mtok := h.do("POST", "/auth/mobile/login", map[string]string{"app": "ios", "code": mc.Code}).str("token")
-	h.wantStatus(h.do("POST", "/auth/miniprogram/phone", map[string]string{"code": "x"}, bearer(mtok)...), 403, "wrong_app_type")
+	h.wantStatus(h.do("POST", "/auth/miniprogram/phone", map[string]string{"code": "x"}, bearer(mtok)...), 403, "session_wrong_app")
 	h.assertNoLeak(h.secretsSeen(u)...)
 	tk, _, err := h.gw.Credentials().Token(ctx, h.apps["mp"].AppID)
 	if err != nil {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -64,36 +63,38 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, data any, 
 	w.Write(buf.Bytes())
 }
 
-// callbackError shows a browser why its login did not complete. The code
-// is also in the X-Wxgate-Error header, for scripts and tests.
-func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, code, title, msg, retry string) {
-	status := http.StatusBadRequest
-	switch code {
-	case "state_mismatch", "login_declined", "login_blocked":
-		status = http.StatusForbidden
-	case "wechat_busy", "wechat_rate_limited", "storage_unavailable":
-		status = http.StatusServiceUnavailable
-	case "wechat_unavailable", "wechat_misconfigured", "wechat_error":
-		status = http.StatusBadGateway
-	case "wechat_timeout":
-		status = http.StatusGatewayTimeout
-	case "internal_error":
-		status = http.StatusInternalServerError
+// callbackError shows a browser why its login did not complete, with the
+// catalogue's status for kind. The code is also in the X-Wxgate-Error
+// header, for scripts and tests.
+func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, kind *errorKind, title, msg, retry string) {
+	if strings.HasPrefix(kind.Code, "state_") {
+		s.metrics.stateFailures.WithLabelValues(kind.Code).Inc()
+		s.event(r.Context(), r, EventStateFailed, "", "", map[string]string{"reason": kind.Code})
 	}
-	if strings.HasPrefix(code, "state_") {
-		s.metrics.stateFailures.WithLabelValues(code).Inc()
-		s.event(r.Context(), r, EventStateFailed, "", "", map[string]string{"reason": code})
+	w.Header().Set("X-Wxgate-Error", kind.Code)
+	s.page(w, kind.Status, "error", web.ErrorPage{Title: title, Message: msg, Code: kind.Code, Retry: retry}, "'none'")
+}
+
+// stateExpired is the one page of a spent, expired or replayed state.
+func (s *Server) stateExpired(w http.ResponseWriter, r *http.Request) {
+	s.callbackError(w, r, errStateExpired, "This login link has expired or was already used",
+		"Login links work once and for ten minutes. Start the login again.", "")
+}
+
+// kindOf is the catalogue entry of err; errInternal for anything else.
+func kindOf(err error) *errorKind {
+	if k, ok := catalogue[outcomeLabel(err)]; ok {
+		return k
 	}
-	w.Header().Set("X-Wxgate-Error", code)
-	s.page(w, status, "error", web.ErrorPage{Title: title, Message: msg, Code: code, Retry: retry}, "'none'")
+	return errInternal
 }
 
 // pageError shows an *apiError (or an internal failure) as a page.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
+	ae, ok := asAPIError(err)
+	if !ok {
 		s.log.Error("request failed", "request_id", requestID(r), "path", r.URL.Path, "cause", err)
-		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "wxgate failed to handle the request (request id " + requestID(r) + ")"}
+		ae = errInternal.Msg("wxgate failed to handle the request (request id %s)", requestID(r))
 	} else if ae.Status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(r), "path", r.URL.Path, "error", ae.Code, "cause", errString(ae.cause))
 	}

@@ -69,8 +69,7 @@ func (s *Server) limit(r *http.Request, rule, key, app string) error {
 	}
 	s.metrics.rateLimited.WithLabelValues(rule).Inc()
 	s.event(r.Context(), r, EventRateLimited, "", app, map[string]string{"rule": rule})
-	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: d.RetryAfterSeconds(),
-		Message: fmt.Sprintf("too many requests; retry in %d seconds", d.RetryAfterSeconds())}
+	return errRateLimited.Msg("too many requests; retry in %d seconds", d.RetryAfterSeconds()).After(d.RetryAfterSeconds())
 }
 
 // limitIP applies an IP rule to the request's client address.
@@ -85,9 +84,6 @@ func (s *Server) limitIP(r *http.Request, rule, app string) error {
 func (s *Server) signingKey(tokenHash []byte) []byte {
 	return s.keyring().Index("signing-key", hex.EncodeToString(tokenHash))
 }
-
-var errBadSignature = errorf(http.StatusUnauthorized, "bad_signature",
-	"this app requires signed requests: send X-Wxgate-Timestamp, X-Wxgate-Nonce (fresh for every request) and X-Wxgate-Signature as docs/signing.md describes")
 
 // verifySigned checks the signature of a request of a session whose app
 // has sign_requests (replay protection, seed 002). Every refusal answers
@@ -116,7 +112,7 @@ func (s *Server) verifySigned(r *http.Request, sess storage.Session, body []byte
 	}
 	s.metrics.replays.WithLabelValues(reason).Inc()
 	s.event(r.Context(), r, EventReplay, sess.UserID, sess.App, map[string]string{"reason": reason})
-	return errBadSignature
+	return errBadSignature.New()
 }
 
 // authenticateSigned authenticates a request and, for apps with

@@ -236,30 +236,63 @@ type keyringSealer struct{ s *Server }
 func (k keyringSealer) Seal(p, aad []byte) ([]byte, error) { return k.s.keyring().Seal(p, aad) }
 func (k keyringSealer) Open(c, aad []byte) ([]byte, error) { return k.s.keyring().Open(c, aad) }
 
+// routes registers every endpoint with a Go 1.22 pattern ("METHOD /path").
+// The pattern that served a request (r.Pattern) labels its metrics, so a
+// new route needs nothing else. A GET route also answers HEAD.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/auth/miniprogram/login", methods{"POST": s.handleMiniProgramLogin})
-	mux.Handle("/auth/miniprogram/decrypt", methods{"POST": s.handleMiniProgramDecrypt})
-	mux.Handle("/auth/miniprogram/phone", methods{"POST": s.handleMiniProgramPhone})
-	mux.Handle("/auth/mobile/login", methods{"POST": s.handleMobileLogin})
-	mux.Handle("/auth/me", methods{"GET": s.handleMe})
-	mux.Handle("/auth/logout", methods{"POST": s.handleLogout})
-	mux.HandleFunc("/auth/verify", s.handleVerify)
-	mux.Handle("/auth/wechat/login", methods{"GET": s.handleWebLogin})
-	mux.Handle("/auth/wechat/authorize", methods{"GET": s.handleWebAuthorize})
-	mux.Handle("/auth/wechat/callback", methods{"GET": s.handleCallback})
-	mux.Handle("/auth/wechat/embed", methods{"GET": s.handleEmbed})
-	mux.Handle("/auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
-	mux.Handle("/auth/avatars/", methods{"GET": s.handleAvatar})
-	mux.Handle("/healthz", methods{"GET": s.handleHealthz})
-	mux.Handle("/readyz", methods{"GET": s.handleReadyz})
-	mux.Handle("/metrics", methods{"GET": s.metrics.handler().ServeHTTP})
-	mux.Handle("/internal/wechat/access_token", methods{"GET": s.handleInternalToken})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "no such endpoint: " + truncate(r.URL.Path, 128)})
-	})
-	return mux
+	mux.HandleFunc("POST /auth/miniprogram/login", s.handleMiniProgramLogin)
+	mux.HandleFunc("POST /auth/miniprogram/decrypt", s.handleMiniProgramDecrypt)
+	mux.HandleFunc("POST /auth/miniprogram/phone", s.handleMiniProgramPhone)
+	mux.HandleFunc("POST /auth/mobile/login", s.handleMobileLogin)
+	mux.HandleFunc("GET /auth/me", s.handleMe)
+	mux.HandleFunc("POST /auth/logout", s.handleLogout)
+	mux.HandleFunc("/auth/verify", s.handleVerify) // any method: reverse proxies forward theirs
+	mux.HandleFunc("GET /auth/wechat/login", s.handleWebLogin)
+	mux.HandleFunc("GET /auth/wechat/authorize", s.handleWebAuthorize)
+	mux.HandleFunc("GET /auth/wechat/callback", s.handleCallback)
+	mux.HandleFunc("GET /auth/wechat/embed", s.handleEmbed)
+	mux.Handle("GET /auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
+	mux.HandleFunc("GET /auth/avatars/", s.handleAvatar)
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /internal/wechat/access_token", s.handleInternalToken)
+	return s.unrouted(mux)
 }
+
+// unrouted answers requests no pattern matches in JSON, as every other
+// error: 404 not_found, or 405 method_not_allowed with the mux's Allow
+// header when the path exists under other methods.
+func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own answer (plain text) tells 404 from 405.
+		probe := &statusProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			s.writeError(w, r, errMethodNotAllowed.Msg("use %s for %s", strings.ReplaceAll(allow, ", ", " or "), truncate(r.URL.Path, 128)))
+			return
+		}
+		s.writeError(w, r, errNotFound.Msg("no such endpoint: %s", truncate(r.URL.Path, 128)))
+	})
+}
+
+// statusProbe records a handler's status and headers, discarding its body.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }
 
 type ctxKey int
 
@@ -321,7 +354,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds())
-			s.metrics.requests.WithLabelValues(routeLabel(r.URL.Path), statusClass(sw.status)).Inc()
+			s.metrics.requests.WithLabelValues(routeLabel(r), statusClass(sw.status)).Inc()
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -365,25 +398,18 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
 }
 
-// routes are the paths that label request metrics; others are "other".
-var routeNames = map[string]bool{
-	"/auth/miniprogram/login": true, "/auth/miniprogram/decrypt": true, "/auth/miniprogram/phone": true,
-	"/auth/mobile/login": true, "/auth/me": true, "/auth/logout": true, "/auth/verify": true,
-	"/auth/wechat/login": true, "/auth/wechat/authorize": true, "/auth/wechat/callback": true,
-	"/auth/wechat/embed": true, "/healthz": true, "/readyz": true, "/metrics": true,
-	"/internal/wechat/access_token": true,
-}
-
-func routeLabel(p string) string {
-	switch {
-	case routeNames[p]:
-		return p
-	case strings.HasPrefix(p, "/auth/avatars/"):
-		return "/auth/avatars/"
-	case strings.HasPrefix(p, "/auth/static/"):
-		return "/auth/static/"
+// routeLabel is the metric label of a request's route: the path of the
+// pattern that served it, "other" for requests no route matched (their
+// paths are unbounded).
+func routeLabel(r *http.Request) string {
+	if r.Pattern == "" {
+		return "other"
 	}
-	return "other"
+	_, path, found := strings.Cut(r.Pattern, " ")
+	if !found {
+		return r.Pattern
+	}
+	return path
 }
 
 func statusClass(code int) string {

@@ -15,12 +15,6 @@ func (s *Server) sessionExpiresIn(sess storage.Session) int64 {
 	return int64(sess.ExpiresAt.Sub(s.now()).Seconds())
 }
 
-var errUnauthenticated = errorf(http.StatusUnauthorized, "unauthenticated",
-	"log in first, then send the session token as \"Authorization: Bearer <token>\" (or the wxgate_session cookie)")
-
-var errSessionExpired = errorf(http.StatusUnauthorized, "session_expired",
-	"the session has expired or was revoked; log in again")
-
 // authenticate returns the live session of a request, or a 401 error.
 func (s *Server) authenticate(r *http.Request) (storage.Session, error) {
 	tok, _ := session.FromRequest(r)
@@ -29,9 +23,9 @@ func (s *Server) authenticate(r *http.Request) (storage.Session, error) {
 	case err == nil:
 		return sess, nil
 	case errors.Is(err, session.ErrMissing):
-		return sess, errUnauthenticated
+		return sess, errUnauthenticated.New()
 	case errors.Is(err, session.ErrInvalid):
-		return sess, errSessionExpired
+		return sess, errSessionExpired.New()
 	default:
 		return sess, storageFailure(err)
 	}
@@ -41,8 +35,7 @@ func (s *Server) authenticate(r *http.Request) (storage.Session, error) {
 // backend is down, 500 otherwise.
 func storageFailure(err error) error {
 	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return &apiError{Status: http.StatusServiceUnavailable, Code: "storage_unavailable",
-			Message: "wxgate's storage is unreachable; retry shortly", cause: err}
+		return errStorageUnavailable.Because(err)
 	}
 	return err
 }

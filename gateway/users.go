@@ -78,14 +78,7 @@ func (s *Server) countLogin(r *http.Request, a *app, userID string, err error) {
 	if a == nil {
 		return
 	}
-	outcome := "ok"
-	if err != nil {
-		outcome = "internal_error"
-		var ae *apiError
-		if errors.As(err, &ae) {
-			outcome = ae.Code
-		}
-	}
+	outcome := outcomeLabel(err)
 	s.metrics.logins.WithLabelValues(a.Name(), string(a.Type()), outcome).Inc()
 	if err != nil {
 		// A successful login's event was stored with the login itself.

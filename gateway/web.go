@@ -164,13 +164,13 @@ func (s *Server) webApp(r *http.Request, t wechat.AppType) (*app, error) {
 		for _, a := range s.apps.order {
 			if a.Type() == t {
 				if only != nil {
-					return nil, errorf(http.StatusBadRequest, "missing_app", "several %s apps are configured: name one with ?app=", t)
+					return nil, errMissingApp.Msg("several %s apps are configured: name one with ?app=", t)
 				}
 				only = a
 			}
 		}
 		if only == nil {
-			return nil, errorf(http.StatusNotFound, "no_app", "no %s app is configured", t)
+			return nil, errNoApp.Msg("no %s app is configured", t)
 		}
 		return only, nil
 	}
@@ -219,7 +219,7 @@ func (s *Server) handleWebAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	scope := r.URL.Query().Get("scope")
 	if scope != "" && scope != string(wechat.ScopeBase) && scope != string(wechat.ScopeUserInfo) {
-		s.pageError(w, r, errorf(http.StatusBadRequest, "invalid_scope", "scope must be snsapi_base or snsapi_userinfo"))
+		s.pageError(w, r, errInvalidScope.New())
 		return
 	}
 	s.authorize(w, r, a, s.oaScope(a, wechat.Scope(scope)))
@@ -312,16 +312,16 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" {
-		s.callbackError(w, r, "state_missing", "The login link is missing its state", "This page is only reached from WeChat's login page. Start the login again.", "")
+		s.callbackError(w, r, errStateMissing, "The login link is missing its state", "This page is only reached from WeChat's login page. Start the login again.", "")
 		return
 	}
 	if len(state) != stateLen || !wechat.ValidState(state) {
-		s.callbackError(w, r, "state_invalid", "The login link is not valid", "Its state was not issued by this site. Start the login again.", "")
+		s.callbackError(w, r, errStateInvalid, "The login link is not valid", "Its state was not issued by this site. Start the login again.", "")
 		return
 	}
 	c, err := r.Cookie(s.bindingCookieName())
 	if err != nil || c.Value == "" {
-		s.callbackError(w, r, "state_cookie_missing", "This login was started in another browser",
+		s.callbackError(w, r, errStateCookieMissing, "This login was started in another browser",
 			"The login must end in the browser where it started, with cookies enabled. Start the login again here.", "")
 		return
 	}
@@ -340,8 +340,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	raw, err := s.kv.Take(ctx, stateKey(state))
 	if errors.Is(err, storage.ErrNotFound) {
 		s.kv.Delete(context.WithoutCancel(ctx), callbackKey(state))
-		s.callbackError(w, r, "state_expired", "This login link has expired or was already used",
-			"Login links work once and for ten minutes. Start the login again.", "")
+		s.stateExpired(w, r)
 		return
 	}
 	if err != nil {
@@ -356,7 +355,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if subtle.ConstantTimeCompare(rec.Binding, binding) != 1 {
 		s.log.Warn("login state used from another browser: possible login CSRF", "app", rec.App, "ip", s.clientIP(r))
 		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: "state_mismatch"})
-		s.callbackError(w, r, "state_mismatch", "This login was started in another browser",
+		s.callbackError(w, r, errStateMismatch, "This login was started in another browser",
 			"Someone may have sent you a login link of their own. Nobody was logged in. Start the login again yourself.", "")
 		return
 	}
@@ -368,26 +367,22 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		s.callbackError(w, r, "app_not_configured", "This login cannot be completed", "The app it was started for is no longer configured.", "")
+		s.callbackError(w, r, errAppNotConfigured, "This login cannot be completed", "The app it was started for is no longer configured.", "")
 		return
 	}
 	retry := s.retryURL(rec)
 	if code == "" {
 		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: "login_declined"})
-		s.callbackError(w, r, "login_declined", "Login declined", "WeChat says the login was not authorized. Nobody was logged in.", retry)
+		s.callbackError(w, r, errLoginDeclined, "Login declined", "WeChat says the login was not authorized. Nobody was logged in.", retry)
 		return
 	}
 	ans, err := s.oauthLogin(r, a, code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
-		var ae *apiError
-		errCode := "internal_error"
-		if errors.As(err, &ae) {
-			errCode = ae.Code
-		}
+		errCode := outcomeLabel(err)
 		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: errCode})
 		s.log.Warn("browser login failed", "app", a.Name(), "error", errCode, "cause", errString(err))
-		s.callbackError(w, r, errCode, "Login failed", callbackMessage(err), retry)
+		s.callbackError(w, r, kindOf(err), "Login failed", callbackMessage(err), retry)
 		return
 	}
 	// Session fixation: whatever session this browser held before is
@@ -422,19 +417,17 @@ func (s *Server) duplicateCallback(w http.ResponseWriter, r *http.Request, state
 		raw, err := s.kv.Get(ctx, callbackKey(state))
 		var o callbackOutcome
 		if err != nil || json.Unmarshal(raw, &o) != nil {
-			s.callbackError(w, r, "state_expired", "This login link has expired or was already used",
-				"Login links work once and for ten minutes. Start the login again.", "")
+			s.stateExpired(w, r)
 			return
 		}
 		if subtle.ConstantTimeCompare(o.Binding, binding) != 1 || !bytes.Equal(o.CodeHash, codeHash) {
 			s.log.Warn("a spent login state was replayed", "ip", s.clientIP(r))
-			s.callbackError(w, r, "state_expired", "This login link has expired or was already used",
-				"Login links work once and for ten minutes. Start the login again.", "")
+			s.stateExpired(w, r)
 			return
 		}
 		if !o.Pending {
 			if o.Error != "" {
-				s.callbackError(w, r, o.Error, "Login failed", "The login did not complete. Start it again.", "")
+				s.callbackError(w, r, kindByCode(o.Error), "Login failed", "The login did not complete. Start it again.", "")
 				return
 			}
 			tok, err := s.keyring().Open(o.Token, []byte(callbackKey(state)))
@@ -448,7 +441,7 @@ func (s *Server) duplicateCallback(w http.ResponseWriter, r *http.Request, state
 		}
 		select {
 		case <-ctx.Done():
-			s.pageError(w, r, errorf(http.StatusServiceUnavailable, "callback_pending", "the login is still being completed; reload the page"))
+			s.pageError(w, r, errCallbackPending.New())
 			return
 		case <-time.After(wait):
 		}
@@ -496,9 +489,8 @@ func (s *Server) retryURL(rec loginState) string {
 }
 
 func callbackMessage(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		if ae.Code == "invalid_code" {
+	if ae, ok := asAPIError(err); ok {
+		if ae.Code == errInvalidCode.Code {
 			return "WeChat did not accept the login (it may have expired or been used already). Start the login again."
 		}
 		return ae.Message

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/wxgate/wxgate/credential"
@@ -18,33 +17,26 @@ import (
 // logged as errors for the operator, since the client cannot fix them.
 func (s *Server) wechatFailure(a *app, what string, err error) error {
 	s.metrics.wechatError(err)
-	wrap := func(status int, code, msg string) *apiError {
-		return &apiError{Status: status, Code: code, Message: msg, cause: err}
-	}
-	busy := func(code, msg string, retryAfter int) error {
-		e := wrap(http.StatusServiceUnavailable, code, msg)
-		e.RetryAfter = retryAfter
-		return e
-	}
+	wrap := func(k *errorKind, msg string) *apiError { return k.Msg("%s", msg).Because(err) }
 	if errors.Is(err, storage.ErrUnavailable) {
 		// Not WeChat's failure: the token cache (central control) is down.
 		return storageFailure(err)
 	}
 	switch {
 	case errors.Is(err, wechat.ErrInvalidCode), errors.Is(err, wechat.ErrCodeUsed), errors.Is(err, wechat.ErrCodeExpired):
-		return wrap(http.StatusBadRequest, "invalid_code",
+		return wrap(errInvalidCode,
 			"WeChat refused the "+what+": it is wrong, expired (codes live 5 minutes) or already used (codes are single-use); get a new one and retry with it")
 	case errors.Is(err, wechat.ErrCodeBlocked):
-		return wrap(http.StatusForbidden, "login_blocked", "WeChat blocked this login as high-risk")
+		return wrap(errLoginBlocked, "WeChat blocked this login as high-risk")
 	case errors.Is(err, wechat.ErrSystemBusy):
-		return busy("wechat_busy", "WeChat is busy; retry in a moment"+retryHint(what), 1)
+		return wrap(errWeChatBusy, "WeChat is busy; retry in a moment"+retryHint(what)).After(1)
 	case errors.Is(err, wechat.ErrMinuteQuota):
-		return busy("wechat_rate_limited", "WeChat's per-minute limit was reached; retry in a minute"+retryHint(what), 60)
+		return wrap(errWeChatRateLimited, "WeChat's per-minute limit was reached; retry in a minute"+retryHint(what)).After(60)
 	case errors.Is(err, wechat.ErrDailyQuota):
 		s.log.Error("WeChat's daily quota for this app is used up", "app", a.Name(), "err", err)
-		return busy("wechat_rate_limited", "WeChat's daily quota for this app is used up; retry later", 3600)
+		return wrap(errWeChatRateLimited, "WeChat's daily quota for this app is used up; retry later").After(3600)
 	case errors.Is(err, wechat.ErrInvalidOpenID):
-		return wrap(http.StatusBadRequest, "invalid_code", "WeChat says the "+what+" does not belong to this user")
+		return wrap(errInvalidCode, "WeChat says the "+what+" does not belong to this user")
 	case errors.Is(err, wechat.ErrInvalidAppSecret), errors.Is(err, wechat.ErrInvalidAppID),
 		errors.Is(err, wechat.ErrAppSecretFrozen), errors.Is(err, wechat.ErrIPNotAllowed),
 		errors.Is(err, wechat.ErrUnauthorized), errors.Is(err, wechat.ErrInvalidGrantType),
@@ -52,22 +44,21 @@ func (s *Server) wechatFailure(a *app, what string, err error) error {
 		if errors.Is(err, wechat.ErrInvalidAppSecret) && s.reloadSecret(a) {
 			// The operator reset the secret: the next call uses the new
 			// one. This one is not retried (its code may be spent).
-			return wrap(http.StatusBadGateway, "wechat_misconfigured", "the gateway's AppSecret had just been changed; retry"+retryHint(what))
+			return wrap(errWeChatMisconfigured, "the gateway's AppSecret had just been changed; retry"+retryHint(what))
 		}
 		s.log.Error("WeChat refused wxgate's credentials: check the app's appid, its secret (rotate it with SIGHUP after changing it) and the IP allow-list in the WeChat console",
 			"app", a.Name(), "err", err)
-		return wrap(http.StatusBadGateway, "wechat_misconfigured",
-			"the gateway's WeChat configuration for this app is not accepted by WeChat; the operator must fix it")
+		return errWeChatMisconfigured.Because(err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return wrap(http.StatusGatewayTimeout, "wechat_timeout", "WeChat did not answer in time; retry"+retryHint(what))
+		return wrap(errWeChatTimeout, "WeChat did not answer in time; retry"+retryHint(what))
 	case errors.Is(err, context.Canceled):
-		return wrap(499, "canceled", "the request was canceled")
+		return errCanceled.Because(err)
 	default:
 		var we *wechat.Error
 		if errors.As(err, &we) && we.Code != 0 && we.Code != -1 && !wechat.StaleToken(err) {
-			return wrap(http.StatusBadGateway, "wechat_error", "WeChat refused the request")
+			return errWeChatError.Because(err)
 		}
-		return wrap(http.StatusBadGateway, "wechat_unavailable", "WeChat could not be reached or answered unexpectedly; retry later"+retryHint(what))
+		return wrap(errWeChatUnavailable, "WeChat could not be reached or answered unexpectedly; retry later"+retryHint(what))
 	}
 }
 
