@@ -145,6 +145,9 @@ func Run(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	if mp, ok := cfg.App("mp"); ok {
+		site.mpAppID = mp.AppID
+	}
 
 	// The emulator's held long-polls end with emuCtx, so shutdown does not
 	// wait for them.

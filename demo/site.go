@@ -42,6 +42,7 @@ type site struct {
 	pages   map[string]*template.Template
 	csp     string
 	handler http.Handler
+	mpAppID string // the demo mini-program's appid (miniprogram.go)
 }
 
 func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logger) (*site, error) {
@@ -50,13 +51,13 @@ func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logge
 		return nil, fmt.Errorf("demo: site URL: %w", err)
 	}
 	s := &site{gw: gw, urls: urls, host: u.Host, log: log.With("component", "demo-site"), pages: map[string]*template.Template{}}
-	s.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: " + urls.Emulator +
+	s.csp = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data: " + urls.Emulator +
 		"; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 	base, err := template.ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("demo: templates: %w", err)
 	}
-	for _, name := range []string{"home", "embedded", "profile", "message"} {
+	for _, name := range []string{"home", "embedded", "profile", "message", "miniprogram"} {
 		t, err := base.Clone()
 		if err == nil {
 			t, err = t.ParseFS(templateFS, "templates/"+name+".html")
@@ -80,6 +81,7 @@ func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logge
 	mux.Handle("GET /embedded", s.page(http.HandlerFunc(s.handleEmbedded)))
 	mux.Handle("GET /profile", s.page(v.Optional(http.HandlerFunc(s.handleProfile))))
 	mux.Handle("/logout", s.page(http.HandlerFunc(s.handleLogout)))
+	s.mountMiniProgram(mux)
 	mux.Handle("/", s.page(http.HandlerFunc(s.handleNotFound)))
 	s.handler = mux
 	return s, nil
