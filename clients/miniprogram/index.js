@@ -36,7 +36,8 @@ const KINDS = [
   [DecryptError, 'decrypt_failed data_expired'],
   [InputError, 'malformed_body malformed_json body_too_large unsupported_media_type missing_app missing_code ' +
     'missing_field invalid_code invalid_scope unknown_app no_app wrong_app_type app_not_configured cross_origin ' +
-    'login_blocked not_found method_not_allowed'],
+    'login_blocked not_found method_not_allowed session_wrong_app state_missing state_invalid state_cookie_missing ' +
+    'state_expired state_mismatch login_declined'],
   [RateLimitError, 'rate_limited wechat_rate_limited'],
   [UnavailableError, 'storage_unavailable wechat_busy wechat_timeout wechat_unavailable wechat_error ' +
     'wechat_misconfigured internal_error internal_key_unavailable callback_pending canceled'],
