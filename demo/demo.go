@@ -20,6 +20,7 @@ import (
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/gateway"
+	"github.com/wxgate/wxgate/internal/httpserver"
 	"github.com/wxgate/wxgate/session"
 	"github.com/wxgate/wxgate/storage"
 
@@ -153,29 +154,11 @@ func Run(ctx context.Context, opt Options) error {
 	// wait for them.
 	emuCtx, stopEmu := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEmu()
-	emuSrv := &http.Server{
-		Handler:           emu,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return emuCtx },
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	siteSrv := &http.Server{
-		Handler:           site,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	// The gateway's background work (expired sessions) ends before the
-	// stores close.
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	bgDone := make(chan struct{})
-	go func() { defer close(bgDone); gw.Run(bg) }()
-	defer func() { stopBG(); <-bgDone }()
+	emuSrv := httpserver.New(httpserver.Options{Handler: emu, Log: log, ErrorLevel: slog.LevelDebug, LongPoll: true, Base: emuCtx})
+	siteSrv := httpserver.New(httpserver.Options{Handler: site, Log: log, ErrorLevel: slog.LevelWarn})
+	// The gateway's background work (expired sessions) runs until
+	// closeStores, whose gw.Close waits for it before closing the stores.
+	gw.Start()
 
 	errc := make(chan error, 2)
 	go func() { errc <- serveOn(emuSrv, emuLn, "the emulator") }()

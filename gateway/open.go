@@ -94,9 +94,11 @@ func loadKeyring(file string, log *slog.Logger, asked, dev bool) (*seal.Keyring,
 	return kr, nil
 }
 
-// Close releases what Open opened (nothing for a Server built with New,
-// whose caller owns its stores).
+// Close stops the background jobs (Start, Run) and waits for them, then
+// releases what Open opened (no stores for a Server built with New, whose
+// caller owns them). The stores close only after nothing uses them.
 func (s *Server) Close() error {
+	s.bg.close()
 	var errs []error
 	for _, c := range s.closers {
 		errs = append(errs, c())

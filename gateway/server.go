@@ -67,6 +67,8 @@ type Server struct {
 	secretValues atomic.Pointer[[]string]
 	// closers release what Open opened.
 	closers []func() error
+	// bg tracks background jobs, which Close stops and waits for.
+	bg *background
 	// lastReload is when the keyring was last re-read for an unknown key
 	// (unix nanoseconds).
 	lastReload atomic.Int64
@@ -85,6 +87,7 @@ func New(opt Options) (*Server, error) {
 		now:       opt.Now,
 		lookupEnv: opt.LookupEnv,
 		hc:        opt.HTTPClient,
+		bg:        newBackground(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/httpserver"
 )
 
 var emulatorCommand = command{
@@ -101,14 +100,7 @@ func serveEmulator(ctx context.Context, o emulatorOptions, stdout, stderr io.Wri
 
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return serveCtx },
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	srv := httpserver.New(httpserver.Options{Handler: e, Log: log, ErrorLevel: slog.LevelDebug, LongPoll: true, Base: serveCtx})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("emulator started", "base_url", base, "long_poll", opts.LongPoll, "apps", len(e.Apps()), "users", len(e.Users()))
@@ -119,13 +111,8 @@ func serveEmulator(ctx context.Context, o emulatorOptions, stdout, stderr io.Wri
 	}
 	log.Info("shutting down")
 	stopServing() // ends held long-polls and fault delays
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := httpserver.Shutdown(srv, errc, 10*time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/gateway"
+	"github.com/wxgate/wxgate/internal/httpserver"
 	"github.com/wxgate/wxgate/logging"
 	"github.com/wxgate/wxgate/storage"
 
@@ -97,18 +97,10 @@ func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, l
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (set listen: or WXGATE_LISTEN to a free address)", cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           gw,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	go gw.Run(bg)
+	srv := httpserver.New(httpserver.Options{Handler: gw, Log: log, ErrorLevel: slog.LevelWarn})
+	// Background work runs until the caller's gw.Close, which waits for it
+	// before closing the stores.
+	gw.Start()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -139,9 +131,7 @@ func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, l
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining in-flight requests")
-	drain, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(drain); err != nil {
+	if err := httpserver.Shutdown(srv, errc, 30*time.Second); err != nil {
 		return fmt.Errorf("draining requests: %w", err)
 	}
 	log.Info("stopped")
