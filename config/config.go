@@ -57,6 +57,8 @@ type Config struct {
 	Security Security `yaml:"security"`
 	// Log is the process log's level and format.
 	Log Log `yaml:"log"`
+	// OIDC is the OpenID Connect provider (docs/oidc.md).
+	OIDC OIDC `yaml:"oidc"`
 
 	// Warnings are things that work but deserve the operator's attention
 	// (a group-readable secret file, dev mode, ...), one line each, ready

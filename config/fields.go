@@ -157,8 +157,14 @@ func collect(v reflect.Value, path, env string, out *[]setting) {
 	}
 }
 
-// elemName is the value of a struct's "name" key, or "".
+// elemName is the value of a struct's "id" key (OIDC clients) or else its
+// "name" key (apps), or "".
 func elemName(v reflect.Value) string {
+	for _, f := range fieldsOf(v.Type()) {
+		if f.key == "id" && v.Field(f.index).Kind() == reflect.String {
+			return v.Field(f.index).String()
+		}
+	}
 	for _, f := range fieldsOf(v.Type()) {
 		if f.key == "name" && v.Field(f.index).Kind() == reflect.String {
 			return v.Field(f.index).String()
@@ -171,7 +177,7 @@ func elemName(v reflect.Value) string {
 // the structs, with <NAME> standing for an app's name:
 // WXGATE_LISTEN, ..., WXGATE_APPS_<NAME>_APPID, ...
 func EnvNames() []string {
-	cfg := &Config{Apps: []App{{Name: "<name>"}}}
+	cfg := &Config{Apps: []App{{Name: "<name>"}}, OIDC: OIDC{Clients: []OIDCClient{{ID: "<id>"}}}}
 	var names []string
 	for _, s := range settings(cfg) {
 		names = append(names, s.env)

@@ -70,6 +70,7 @@ func (c *Config) setDefaults() (derived bool) {
 	defDur(&c.Security.ReplayWindow, Duration(5*time.Minute))
 	def(&c.Log.Level, defaultLogLevel)
 	def(&c.Log.Format, defaultLogFormat)
+	c.setOIDCDefaults()
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		switch a.Type {
@@ -110,6 +111,7 @@ func (c *Config) check(lookupEnv func(string) (string, bool), derived bool, r *r
 	c.checkWeb(r)
 	c.checkInternal(lookupEnv, r)
 	c.checkSecurity(r)
+	c.checkOIDC(lookupEnv, r)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
