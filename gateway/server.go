@@ -62,6 +62,8 @@ type Server struct {
 	signer    *signing.Verifier
 	trusted   []netip.Prefix
 	handler   http.Handler
+	// mux routes requests; Handle adds to it.
+	mux *http.ServeMux
 	// secretValues are the configured secrets' values (AppSecrets, the
 	// internal key), for the log redactor to remove wherever they appear.
 	secretValues atomic.Pointer[[]string]
@@ -244,6 +246,7 @@ func (k keyringSealer) Open(c, aad []byte) ([]byte, error) { return k.s.keyring(
 // new route needs nothing else. A GET route also answers HEAD.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	mux.HandleFunc("POST /auth/miniprogram/login", s.handleMiniProgramLogin)
 	mux.HandleFunc("POST /auth/miniprogram/decrypt", s.handleMiniProgramDecrypt)
 	mux.HandleFunc("POST /auth/miniprogram/phone", s.handleMiniProgramPhone)
