@@ -21,6 +21,7 @@ import (
 	"github.com/wxgate/wxgate/emulator"
 	"github.com/wxgate/wxgate/gateway"
 	"github.com/wxgate/wxgate/internal/httpserver"
+	"github.com/wxgate/wxgate/oidc"
 	"github.com/wxgate/wxgate/session"
 	"github.com/wxgate/wxgate/storage"
 
@@ -312,6 +313,10 @@ func openGateway(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ga
 		LookupEnv:  func(string) (string, bool) { return "", false },
 	})
 	if err != nil {
+		return nil, nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	if _, err := oidc.Mount(gw); err != nil {
+		gw.Close()
 		return nil, nil, nil, fmt.Errorf("demo: %w", err)
 	}
 	closeAll := func() {

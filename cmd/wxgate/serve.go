@@ -18,6 +18,7 @@ import (
 	"github.com/wxgate/wxgate/gateway"
 	"github.com/wxgate/wxgate/internal/httpserver"
 	"github.com/wxgate/wxgate/logging"
+	"github.com/wxgate/wxgate/oidc"
 	"github.com/wxgate/wxgate/storage"
 
 	// Storage backends, chosen by the URL scheme of database: and cache:.
@@ -64,11 +65,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	})
 	redis.SetLogger(log)
+	// The OpenID protocol library logs through slog's default logger:
+	// route it through the same redacting handler.
+	slog.SetDefault(log)
 	gw, err := gateway.Open(ctx, cfg, gateway.OpenOptions{Logger: log})
 	if err != nil {
 		return err
 	}
 	gwp.Store(gw)
+	if _, err := oidc.Mount(gw); err != nil {
+		gw.Close()
+		return err
+	}
 	defer func() {
 		if err := gw.Close(); err != nil {
 			log.Warn("closing the stores", "err", err)
