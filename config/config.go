@@ -105,6 +105,10 @@ type App struct {
 	WatermarkMaxAge Duration `yaml:"watermark_max_age"`
 	// SignRequests turns on the replay-protected API mode. Default false.
 	SignRequests bool `yaml:"sign_requests"`
+	// ForwardAuthUnsigned lets sessions of an app with sign_requests pass
+	// /auth/verify without a signature: set it only when the service behind
+	// the proxy checks the signatures itself. Default false.
+	ForwardAuthUnsigned bool `yaml:"forward_auth_unsigned"`
 	// Scope is the default scope of /auth/wechat/authorize
 	// (official_account only): snsapi_base or snsapi_userinfo, the default.
 	Scope wechat.Scope `yaml:"scope"`

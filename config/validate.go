@@ -57,6 +57,7 @@ func (c *Config) setDefaults() (derived bool) {
 		derived = true
 		c.PublicURL = "http://" + c.Listen
 	}
+	c.PublicURL = normalizeURL(c.PublicURL)
 	def(&c.WeChat.APIBase, wechat.DefaultAPIBase)
 	def(&c.WeChat.OpenBase, wechat.DefaultOpenBase)
 	def(&c.WeChat.TokenMode, TokenModeStable)
@@ -168,6 +169,31 @@ func (c *Config) checkURL(path, s, why string, r *report) {
 	if u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()) {
 		r.add(path, shown(s)+" is plain http and "+why+"; use https (http is only for a loopback host, or with dev: true)")
 	}
+}
+
+// normalizeURL lower-cases the scheme and host of an absolute URL and
+// drops the scheme's default port, so that "HTTPS://Login.Example.com:443/"
+// gives the Secure and __Host- cookies of https and the origin browsers
+// send (https://login.example.com). Anything that does not parse is left
+// for checkURL to report.
+func normalizeURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	return u.String()
 }
 
 // isLoopback reports whether host names this machine.

@@ -284,7 +284,7 @@ func (s *site) me(r *http.Request) (*profile, int) {
 	}
 	in.Host, in.RemoteAddr = r.Host, r.RemoteAddr
 	for _, c := range r.Cookies() {
-		if c.Name == session.CookieName {
+		if c.Name == session.CookieName || c.Name == session.HostCookieName {
 			in.AddCookie(c)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/wxgate/wxgate/session"
 	"github.com/wxgate/wxgate/storage"
 )
 
@@ -76,9 +75,11 @@ const timeFormat = "2006-01-02T15:04:05Z07:00"
 
 // handleLogout is POST /auth/logout: the session is revoked everywhere
 // (every instance reads the same store) and the cookie cleared. A request
-// without a live session still gets 204: logging out is idempotent.
+// without a live session still gets 204: logging out is idempotent. A live
+// session of an app with sign_requests whose logout is not validly signed
+// gets 401 bad_signature and stays as it was.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if _, fromCookie := session.FromRequest(r); fromCookie && !s.sameOrigin(r) {
+	if _, fromCookie, _ := s.sessionToken(r); fromCookie && !s.sameOrigin(r) {
 		s.writeError(w, r, errCrossOrigin.Msg("logout with the session cookie must come from the gateway's own origin"))
 		return
 	}
@@ -89,6 +90,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.authenticateSigned(r, body)
 	switch {
+	case hasCode(err, "bad_signature"):
+		// A live session whose logout is not signed as its app requires:
+		// refuse, and leave the session and the cookie as they are.
+		s.writeError(w, r, err)
+		return
 	case err == nil:
 		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
 			s.writeError(w, r, storageFailure(err))
@@ -115,6 +121,9 @@ func isAuthError(err error) bool {
 // the original request's.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.authenticate(r)
+	if err == nil {
+		err = s.verifyForwarded(r, sess)
+	}
 	if err != nil {
 		if isAuthError(err) {
 			w.Header().Set("Cache-Control", "no-store")
@@ -130,4 +139,10 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Wxgate-Session-Id", sess.ID)
 	h.Set("X-Wxgate-App", sess.App)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// hasCode reports whether err is a client error with the catalogue code.
+func hasCode(err error, code string) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Code == code
 }

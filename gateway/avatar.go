@@ -64,12 +64,16 @@ func (s *Server) pointAvatar(ctx context.Context, u storage.User, avatar string)
 	return updated
 }
 
-// fetchAvatar downloads an image: http(s) only, an image media type, at
-// most storage.MaxAvatarSize bytes.
+// fetchAvatar downloads an image: http(s) only, from WeChat's avatar hosts
+// or the configured WeChat base (see avatarFetcher), no redirects, an image
+// media type, at most storage.MaxAvatarSize bytes.
 func (s *Server) fetchAvatar(ctx context.Context, src string) ([]byte, string, error) {
 	u, err := url.Parse(src)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil {
 		return nil, "", errors.New("avatar URL is not http(s)")
+	}
+	if err := s.avatars.allowed(u); err != nil {
+		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, avatarTimeout)
 	defer cancel()
@@ -77,7 +81,7 @@ func (s *Server) fetchAvatar(ctx context.Context, src string) ([]byte, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	resp, err := s.hc.Do(req)
+	resp, err := s.avatars.client.Do(req)
 	if err != nil {
 		return nil, "", fmt.Errorf("fetching the avatar: %w", redactURLError(err))
 	}

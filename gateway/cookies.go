@@ -16,12 +16,41 @@ func (s *Server) secureCookies() bool {
 	return strings.HasPrefix(s.cfg.PublicURL, "https://")
 }
 
+// sessionCookieName is __Host-wxgate_session on HTTPS, where browsers
+// refuse such a cookie from any other host, and wxgate_session on plain
+// HTTP (development), where they refuse the prefix.
+func (s *Server) sessionCookieName() string {
+	if s.secureCookies() {
+		return session.HostCookieName
+	}
+	return session.CookieName
+}
+
+// sessionToken returns the request's session token as the gateway reads
+// it: a Bearer token, else its own session cookie (on HTTPS only the
+// __Host- one: a plain wxgate_session there may come from a sibling
+// domain). dup reports several cookies of that name, which is refused.
+func (s *Server) sessionToken(r *http.Request) (tok string, fromCookie, dup bool) {
+	if r.Header.Get("Authorization") != "" {
+		tok, _ = session.FromRequest(r)
+		return tok, false, false
+	}
+	vs := session.CookieValues(r, s.sessionCookieName())
+	switch len(vs) {
+	case 0:
+		return "", false, false
+	case 1:
+		return vs[0], true, false
+	}
+	return "", true, true
+}
+
 // setSessionCookie gives a browser its session: HttpOnly so scripts cannot
 // read it, SameSite=Lax so cross-site POSTs do not carry it, Secure on
 // HTTPS, and host-only.
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     session.CookieName,
+		Name:     s.sessionCookieName(),
 		Value:    token,
 		Path:     "/",
 		Expires:  expires,
@@ -34,7 +63,7 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string, expires t
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name: session.CookieName, Value: "", Path: "/", MaxAge: -1,
+		Name: s.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 }

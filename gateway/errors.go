@@ -41,6 +41,7 @@ var (
 	// Authentication and protection.
 	errUnauthenticated = defineError(http.StatusUnauthorized, "unauthenticated", "log in first, then send the session token as \"Authorization: Bearer <token>\" (or the wxgate_session cookie)")
 	errSessionExpired  = defineError(http.StatusUnauthorized, "session_expired", "the session has expired or was revoked; log in again")
+	errDuplicateCookie = defineError(http.StatusUnauthorized, "duplicate_cookie", "the request carries more than one wxgate session cookie (another site may have set one); clear this site's cookies and log in again")
 	errUnauthorized    = defineError(http.StatusUnauthorized, "unauthorized", "send the internal API key as \"Authorization: Bearer <key>\"")
 	errBadSignature    = defineError(http.StatusUnauthorized, "bad_signature",
 		"this app requires signed requests: send X-Wxgate-Timestamp, X-Wxgate-Nonce (fresh for every request) and X-Wxgate-Signature as docs/signing.md describes")

@@ -57,6 +57,7 @@ type Server struct {
 	now       func() time.Time
 	lookupEnv func(string) (string, bool)
 	hc        *http.Client
+	avatars   *avatarFetcher
 	metrics   *metrics
 	limiter   *ratelimit.Limiter
 	signer    *signing.Verifier
@@ -112,6 +113,7 @@ func New(opt Options) (*Server, error) {
 	}
 	hc.Transport = s.metrics.instrument(hc.Transport)
 	s.hc = &hc
+	s.avatars = newAvatarFetcher(s.cfg.WeChat.APIBase, s.cfg.WeChat.OpenBase, s.metrics.instrument)
 	s.keys.Store(opt.Keyring)
 	var err error
 	if s.apps, err = newApps(s.cfg, s.lookupEnv, s.hc); err != nil {
@@ -142,6 +144,8 @@ func New(opt Options) (*Server, error) {
 		IdleTimeout: time.Duration(s.cfg.Sessions.IdleTimeout),
 		Now:         s.now,
 		Logger:      s.log,
+		// The gateway checks signatures itself (verifySigned).
+		AcceptSignedApps: true,
 	})
 	s.handler = s.middleware(s.routes())
 	return s, nil

@@ -17,7 +17,10 @@ func (s *Server) sessionExpiresIn(sess storage.Session) int64 {
 
 // authenticate returns the live session of a request, or a 401 error.
 func (s *Server) authenticate(r *http.Request) (storage.Session, error) {
-	tok, _ := session.FromRequest(r)
+	tok, _, dup := s.sessionToken(r)
+	if dup {
+		return storage.Session{}, errDuplicateCookie.New()
+	}
 	sess, err := s.sessions.Verify(r.Context(), tok)
 	switch {
 	case err == nil:

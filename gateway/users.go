@@ -31,6 +31,7 @@ const (
 	fieldAccessToken  = "access_token"
 	fieldRefreshToken = "refresh_token"
 	fieldPhone        = "phone"
+	fieldSigningKey   = "signing_key"
 )
 
 func aad(field string, rowKey []byte) []byte {
@@ -135,6 +136,16 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 	// Every login gets a new token: nothing a client held before stays
 	// valid for it.
 	tok := session.NewToken()
+	var signKey []byte
+	if l.app.cfg.SignRequests {
+		// Stored sealed so that every verifier of the session (the
+		// session package in services behind the gateway) sees that it
+		// belongs to an app whose requests must be signed.
+		h := session.HashToken(tok)
+		if signKey, err = s.seal(fieldSigningKey, h, string(s.signingKey(h))); err != nil {
+			return loginAnswer{}, storage.LinkResult{}, err
+		}
+	}
 	req := storage.LinkRequest{
 		Identity: ident,
 		NewUser:  user,
@@ -145,6 +156,7 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 			CreatedAt:  now,
 			LastSeenAt: now,
 			ExpiresAt:  now.Add(time.Duration(s.cfg.Sessions.AbsoluteTimeout)),
+			SigningKey: signKey,
 		},
 		// The login's audit record commits with it.
 		Event: s.newEvent(r, EventLogin, "", l.app.Name(), map[string]string{"type": string(l.app.Type())}),

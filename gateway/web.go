@@ -462,12 +462,12 @@ func (s *Server) completeBrowserLogin(w http.ResponseWriter, r *http.Request, to
 
 // endBrowserSession revokes the session the browser presents, if any.
 func (s *Server) endBrowserSession(r *http.Request) {
-	c, err := r.Cookie(session.CookieName)
-	if err != nil || !session.WellFormed(c.Value) {
+	tok, fromCookie, _ := s.sessionToken(r)
+	if !fromCookie || !session.WellFormed(tok) {
 		return
 	}
 	ctx := r.Context()
-	old, err := s.store.GetSessionByTokenHash(ctx, session.HashToken(c.Value))
+	old, err := s.store.GetSessionByTokenHash(ctx, session.HashToken(tok))
 	if err != nil {
 		return
 	}

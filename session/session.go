@@ -26,8 +26,14 @@ import (
 	"github.com/wxgate/wxgate/storage"
 )
 
-// CookieName is the cookie that carries a browser's session token.
+// CookieName is the cookie that carries a browser's session token on plain
+// HTTP (development).
 const CookieName = "wxgate_session"
+
+// HostCookieName is the session cookie on HTTPS. Browsers accept a
+// __Host- cookie only when it is Secure, host-only and for Path=/, so a
+// page on a sibling or parent domain cannot plant one (cookie tossing).
+const HostCookieName = "__Host-" + CookieName
 
 const (
 	tokenPrefix = "wxgs_"
@@ -65,8 +71,11 @@ func WellFormed(tok string) bool {
 }
 
 // FromRequest returns a request's session token: a Bearer token, else the
-// session cookie. fromCookie says which, since cookie-authenticated state
-// changes need cross-site protection.
+// session cookie (HostCookieName if the request has one, else CookieName).
+// fromCookie says which, since cookie-authenticated state changes need
+// cross-site protection. A request with several session cookies of that
+// name gets no token: one of them may have been planted by another site
+// (DuplicateCookie tells).
 func FromRequest(r *http.Request) (tok string, fromCookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, v, ok := strings.Cut(h, " ")
@@ -75,10 +84,35 @@ func FromRequest(r *http.Request) (tok string, fromCookie bool) {
 		}
 		return "", false
 	}
-	if c, err := r.Cookie(CookieName); err == nil {
-		return c.Value, true
+	for _, name := range []string{HostCookieName, CookieName} {
+		if vs := CookieValues(r, name); len(vs) == 1 {
+			return vs[0], true
+		} else if len(vs) > 1 {
+			return "", true
+		}
 	}
 	return "", false
+}
+
+// CookieValues returns the values of every cookie called name in r.
+func CookieValues(r *http.Request, name string) []string {
+	var out []string
+	for _, c := range r.CookiesNamed(name) {
+		out = append(out, c.Value)
+	}
+	return out
+}
+
+// DuplicateCookie reports whether r carries more than one session cookie
+// of the name FromRequest reads, which FromRequest refuses.
+func DuplicateCookie(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return false
+	}
+	if n := len(r.CookiesNamed(HostCookieName)); n > 0 {
+		return n > 1
+	}
+	return len(r.CookiesNamed(CookieName)) > 1
 }
 
 // Errors of Verify.
@@ -87,6 +121,9 @@ var (
 	ErrMissing = errors.New("session: no session token")
 	// ErrInvalid: the token is malformed, unknown, expired or revoked.
 	ErrInvalid = errors.New("session: session expired or revoked")
+	// ErrSigned: the session belongs to an app with sign_requests, whose
+	// requests this Verifier cannot check (see Options.AcceptSignedApps).
+	ErrSigned = errors.New("session: this app's requests must be signed; verify them through the gateway's /auth/verify")
 )
 
 // Options configure a Verifier.
@@ -106,6 +143,13 @@ type Options struct {
 	// Logger receives storage failures while recording activity; nil
 	// discards them.
 	Logger *slog.Logger
+	// AcceptSignedApps lets sessions of apps with sign_requests through
+	// without checking their requests' signatures. By default Verify
+	// refuses them with ErrSigned: a token captured from such an app must
+	// not work unsigned here. Set it only when something in front checks
+	// the signatures (the gateway does so for its own API, and its
+	// /auth/verify does so for a reverse proxy).
+	AcceptSignedApps bool
 }
 
 // Verifier checks session tokens. It is safe for concurrent use.
@@ -151,7 +195,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (storage.Session, err
 		c, ok := v.cache[h]
 		v.mu.RUnlock()
 		if ok && now.Before(c.until) && v.live(c.s, now) {
-			return c.s, nil
+			return c.s, v.signedCheck(c.s)
 		}
 	}
 	s, err := v.opt.Store.GetSessionByTokenHash(ctx, h[:])
@@ -179,7 +223,16 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (storage.Session, err
 	if v.opt.CacheTTL > 0 {
 		v.remember(h, s, now)
 	}
-	return s, nil
+	return s, v.signedCheck(s)
+}
+
+// signedCheck refuses a session of an app with sign_requests unless the
+// Verifier was told that signatures are checked elsewhere.
+func (v *Verifier) signedCheck(s storage.Session) error {
+	if len(s.SigningKey) > 0 && !v.opt.AcceptSignedApps {
+		return ErrSigned
+	}
+	return nil
 }
 
 func (v *Verifier) live(s storage.Session, now time.Time) bool {
@@ -274,6 +327,8 @@ func writeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrMissing):
 		code, msg = "unauthenticated", `log in first, then send the session token as "Authorization: Bearer <token>" (or the wxgate_session cookie)`
+	case errors.Is(err, ErrSigned):
+		code, msg = "bad_signature", "this app requires signed requests, which this service cannot check; send them through the gateway's forward-auth"
 	case !errors.Is(err, ErrInvalid):
 		status, code, msg = http.StatusServiceUnavailable, "storage_unavailable", "sessions cannot be checked right now; retry shortly"
 	}
