@@ -30,17 +30,22 @@ type avatarFetcher struct {
 	// address required at dial time.
 	hosts map[string]bool
 	// configured are the host:port pairs of wechat.api_base and
-	// wechat.open_base: the operator chose them, so any address is dialled.
+	// wechat.open_base (and public_url in dev mode): the operator chose
+	// them, so any address is dialled.
 	configured map[string]bool
 	client     *http.Client
 }
 
-func newAvatarFetcher(apiBase, openBase string, wrap func(http.RoundTripper) http.RoundTripper) *avatarFetcher {
+// newAvatarFetcher allows the hosts of bases (wechat.api_base and
+// open_base; in dev mode also public_url, where the demo serves its
+// fixture's pictures) at any address, and WeChat's avatar hosts at public
+// addresses.
+func newAvatarFetcher(bases []string, wrap func(http.RoundTripper) http.RoundTripper) *avatarFetcher {
 	f := &avatarFetcher{hosts: map[string]bool{}, configured: map[string]bool{}}
 	for _, h := range wechatAvatarHosts {
 		f.hosts[h] = true
 	}
-	for _, b := range []string{apiBase, openBase} {
+	for _, b := range bases {
 		if u, err := url.Parse(b); err == nil && u.Host != "" {
 			f.configured[hostPort(u)] = true
 		}

@@ -59,7 +59,7 @@ func TestAvatarFetchRedirectsAndDialling(t *testing.T) {
 	redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/x.png", http.StatusFound))
 	t.Cleanup(redirector.Close)
 
-	f := newAvatarFetcher(redirector.URL, redirector.URL, nil)
+	f := newAvatarFetcher([]string{redirector.URL}, nil)
 	s := &Server{avatars: f}
 	if _, _, err := s.fetchAvatar(context.Background(), redirector.URL+"/mmopen/a/132"); err == nil {
 		t.Fatal("a redirected avatar fetch succeeded")
@@ -71,7 +71,7 @@ func TestAvatarFetchRedirectsAndDialling(t *testing.T) {
 	// "localhost" standing in for a WeChat avatar host whose DNS answer is
 	// a loopback address: refused at dial time.
 	tu, _ := url.Parse(target.URL)
-	f = newAvatarFetcher("https://api.weixin.qq.com", "https://open.weixin.qq.com", nil)
+	f = newAvatarFetcher([]string{"https://api.weixin.qq.com", "https://open.weixin.qq.com"}, nil)
 	f.hosts["localhost"] = true
 	s = &Server{avatars: f}
 	_, _, err := s.fetchAvatar(context.Background(), "http://localhost:"+tu.Port()+"/x.png")

@@ -113,7 +113,11 @@ func New(opt Options) (*Server, error) {
 	}
 	hc.Transport = s.metrics.instrument(hc.Transport)
 	s.hc = &hc
-	s.avatars = newAvatarFetcher(s.cfg.WeChat.APIBase, s.cfg.WeChat.OpenBase, s.metrics.instrument)
+	avatarBases := []string{s.cfg.WeChat.APIBase, s.cfg.WeChat.OpenBase}
+	if s.cfg.Dev {
+		avatarBases = append(avatarBases, s.cfg.PublicURL)
+	}
+	s.avatars = newAvatarFetcher(avatarBases, s.metrics.instrument)
 	s.keys.Store(opt.Keyring)
 	var err error
 	if s.apps, err = newApps(s.cfg, s.lookupEnv, s.hc); err != nil {
