@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// Kind names what a finding is. Scan reports the first six; the active
+// Kind names what a finding is. Scan reports the first seven; the active
 // audit reports leaks with the same kinds and its attacks with the last
 // four.
 type Kind string
@@ -36,6 +36,10 @@ const (
 	// KindCode2SessionPassthrough is backend code that returns the
 	// jscode2session answer to the client as a whole.
 	KindCode2SessionPassthrough Kind = "code2session_passthrough"
+	// KindSecretLogged is backend code writing the AppSecret to a log or
+	// standard output: a URL, request or value built from the secret
+	// (a literal or configuration) reaching a log or print call.
+	KindSecretLogged Kind = "secret_logged"
 
 	// KindCallbackWithoutState: the login callback logged a browser in
 	// with no state at all.
@@ -52,7 +56,7 @@ const (
 )
 
 // ScanKinds are the kinds the static scanner reports.
-var ScanKinds = []Kind{KindAppSecret, KindSessionKey, KindAccessToken, KindClientWeChatAPI, KindClientDecrypt, KindCode2SessionPassthrough}
+var ScanKinds = []Kind{KindAppSecret, KindSessionKey, KindAccessToken, KindClientWeChatAPI, KindClientDecrypt, KindCode2SessionPassthrough, KindSecretLogged}
 
 // AuditKinds are the kinds only the active audit reports.
 var AuditKinds = []Kind{KindCallbackWithoutState, KindForeignState, KindCodeReplay, KindOpenRedirect}
@@ -102,7 +106,11 @@ var fixes = map[Kind]string{
 	KindClientDecrypt: "Send encryptedData and iv to your server and decrypt them there with the session_key it keeps " +
 		"(or use the phone-number code with getuserphonenumber on the server); the client must never hold the session_key.",
 	KindCode2SessionPassthrough: "Do not return jscode2session's answer: take the openid (and unionid) from it on the server, " +
-		"keep the session_key there, and return your own session token.",
+		"keep the session_key there, and return your own session token. Never put the session_key into a token, claims or a cookie " +
+		"the client holds: a signed JWT is readable by anyone who has it.",
+	KindSecretLogged: "Do not log URLs or requests that carry the AppSecret: log the endpoint and the errcode instead. " +
+		"Logs are read by more people and systems than the secret should be; if such logs exist, reset the AppSecret " +
+		"(mp.weixin.qq.com: 开发 - 开发管理 - 开发设置 - AppSecret 重置) and purge them.",
 	KindCallbackWithoutState: "Generate a random state for every login, bind it to the browser (a cookie), and refuse a callback without it.",
 	KindForeignState: "Check that the callback's state is the one this browser was given; a state issued to another browser is a login CSRF. " +
 		"Refuse it and log nobody in.",

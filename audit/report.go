@@ -179,6 +179,7 @@ var kindTitles = map[Kind]string{
 	KindClientWeChatAPI:         "Client calls a WeChat server API",
 	KindClientDecrypt:           "Client-side decryption of encryptedData",
 	KindCode2SessionPassthrough: "jscode2session answer returned to the client",
+	KindSecretLogged:            "AppSecret written to a log",
 	KindCallbackWithoutState:    "Login callback accepted without state",
 	KindForeignState:            "Login callback accepted another browser's state (login CSRF)",
 	KindCodeReplay:              "Login code accepted twice",
