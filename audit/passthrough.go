@@ -38,9 +38,13 @@ const (
 // jscode2session, Code2Session, getSessionInfo, code_to_session).
 var c2sAnchors = []string{"2session", "2Session", "SessionInfo", "to_session"}
 
+// skAnchors are what a file must contain for the session_key-into-a-token
+// analysis to run.
+var skAnchors = []string{"session_key", "sessionKey", "SessionKey", "SESSION_KEY"}
+
 var (
 	reC2SCall = regexp.MustCompile(`(?i)\b(code2session|jscode2session|getSessionInfo|code_to_session|jscode_to_session)\s*\(`)
-	reFetch   = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|curl_init|requests\.|urllib|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest)|\.Get\(|axios|fetch\(|\brequest\(|\bgot\(|httputil|httpclient|httprequest|resttemplate|getforobject|getforentity|postforobject|okhttp|\.execute\(|http_get|httpget|\.get\(|\.post\(|superagent|guzzle|->get\(|->request\(|net::http|httpclients|webclient|\.retrieve\()`)
+	reFetch   = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|curl_init|requests\.|urllib|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest)|\.Get\(|axios|fetch\(|\brequest\(|\bgot\(|httputil|httpclient|httprequest|resttemplate|getforobject|getforentity|postforobject|okhttp|\.execute\(|http_get|httpget|\.get\(|\.post\(|superagent|guzzle|->get\(|->request\(|net::http|httpclients|webclient|\.retrieve\(|::(get|post)\(|\bclient\.(get|post)\(|session\.(get|post)\()`)
 	reDefs    = []*regexp.Regexp{
 		regexp.MustCompile(`^\s*(?:async\s+)?def\s+(\w+)\s*\(`),
 		regexp.MustCompile(`\bfunction\s+(\w+)\s*\(`),
@@ -55,6 +59,7 @@ var (
 	reMulti       = regexp.MustCompile(`^\s*(\$?[A-Za-z_]\w*)\s*,\s*(?:\$?\w+|_)\s*(?:,\s*(?:\$?\w+|_)\s*)*(?::=|=)(?:[^=>]|$)`)
 	reDestruct    = regexp.MustCompile(`^\s*(?:const|let|var)\s*[{\[]([^}\]]*)[}\]]\s*=[^=]`)
 	reDecodeInto  = regexp.MustCompile(`(?:Decode|Unmarshal)\([^)]*&(\w+)`)
+	reWithAs      = regexp.MustCompile(`\bwith\b.*\bas\s+(\w+)\s*:\s*$`)
 	reCurlURL     = regexp.MustCompile(`curl_setopt\(\s*(\$\w+)\s*,\s*CURLOPT_URL`)
 	reRemoval     = regexp.MustCompile(`(?i)(unset|delete|\bdel\b|\.pop\(|remove|omit|=\s*(none|null|nil|''|""))`)
 	reSinks       = []*regexp.Regexp{
@@ -63,7 +68,7 @@ var (
 		regexp.MustCompile(`Response::json\s*\(`), regexp.MustCompile(`->ajaxReturn\s*\(`), regexp.MustCompile(`\$this->(success|result)\s*\(`),
 		regexp.MustCompile(`\b(res|response|reply)\.(json|send|end|write|jsonp|status\(\d+\)\.(json|send))\s*\(`),
 		regexp.MustCompile(`\bctx\.body\s*=`), regexp.MustCompile(`\bNextResponse\.json\s*\(`), regexp.MustCompile(`\bh\.response\s*\(`),
-		regexp.MustCompile(`\bjsonify\s*\(`), regexp.MustCompile(`\b(Json|Http)Response\s*\(`), regexp.MustCompile(`(^|[^\w.])Response\s*\(`),
+		regexp.MustCompile(`\bjsonify\s*\(`), regexp.MustCompile(`\bweb\.(json_response|Response)\s*\(`), regexp.MustCompile(`\b(Json|Http)Response\s*\(`), regexp.MustCompile(`(^|[^\w.])Response\s*\(`),
 		regexp.MustCompile(`\bmake_response\s*\(`), regexp.MustCompile(`\bself\.(write|finish)\s*\(`),
 		regexp.MustCompile(`getWriter\(\)\.(write|print|println)\s*\(`), regexp.MustCompile(`ResponseEntity\.ok\s*\(`),
 		regexp.MustCompile(`\bR\.(ok|success)\s*\(`), regexp.MustCompile(`\b(Result|AjaxResult|ApiResult|CommonResult|JsonResult|Response)\.(success|ok|of)\s*\(`),
@@ -91,7 +96,7 @@ type ptFunc struct {
 // passthrough reports the lines of backend code that return jscode2session's
 // answer as a whole.
 func passthrough(text []byte) []hit {
-	if !containsAny(text, c2sAnchors) {
+	if !containsAny(text, c2sAnchors) && !containsAny(text, skAnchors) {
 		return nil
 	}
 	p := &ptScan{text: text, lines: splitLines(text), controller: reController.Match(text), funcs: map[string]*ptFunc{}}
@@ -123,15 +128,21 @@ type ptScan struct {
 	controller bool               // the file is a controller class
 	funcs      map[string]*ptFunc // kept across passes
 
-	vars    map[string]taint
-	hits    []hit
-	cur     string // the function being read
-	handler bool   // it is a request handler
+	vars       map[string]taint
+	local      map[string]bool // variables assigned inside the current function
+	skVars     map[string]bool // variables holding a session_key (or claims with one)
+	reported   map[int]bool    // lines already reported
+	hits       []hit
+	cur        string // the function being read
+	inFunc     bool   // a function is being read
+	funcIndent int    // the indentation of its definition
+	handler    bool   // it is a request handler
 }
 
 // run reads the file once, line by line, and returns the passthroughs.
 func (p *ptScan) run() []hit {
-	p.vars, p.hits, p.cur, p.handler = map[string]taint{}, nil, "", false
+	p.vars, p.hits, p.cur, p.handler, p.inFunc = map[string]taint{}, nil, "", false, false
+	p.local, p.skVars, p.reported = map[string]bool{}, map[string]bool{}, map[int]bool{}
 	for n, ls := range p.lines {
 		line := string(p.text[ls.start:ls.end])
 		trim := strings.TrimSpace(line)
@@ -146,6 +157,9 @@ func (p *ptScan) run() []hit {
 // line applies the analysis to line n.
 func (p *ptScan) line(n int, ls lineSpan, line string) {
 	p.enterFunc(n, line)
+	if p.tokenSink(n, line) {
+		return
+	}
 	if p.clearsSessionKey(line) {
 		return
 	}
@@ -160,10 +174,30 @@ func (p *ptScan) line(n int, ls lineSpan, line string) {
 	p.assign(n, line, rhs, source, fetch)
 }
 
-// enterFunc notes a function definition on line n.
+// enterFunc notes a function definition (or a route handler registered
+// with an anonymous function) on line n. A function defined at the
+// indentation of the one being read, or further out, ends it: its local
+// variables are forgotten, so a same-named variable in another function is
+// not mistaken for the answer.
 func (p *ptScan) enterFunc(n int, line string) {
 	name, ok := funcDef(line)
-	if !ok {
+	route := !ok && reRouteHandler.MatchString(line)
+	if !ok && !route {
+		return
+	}
+	indent := indentOf(line)
+	if p.inFunc && indent <= p.funcIndent {
+		for v := range p.local {
+			delete(p.vars, v)
+			delete(p.skVars, v)
+		}
+		clear(p.local)
+	}
+	if !p.inFunc || indent <= p.funcIndent {
+		p.inFunc, p.funcIndent = true, indent
+	}
+	if route {
+		p.cur, p.handler = "", true
 		return
 	}
 	p.cur = name
@@ -260,14 +294,22 @@ func (p *ptScan) curlSetopt(line string, source bool) bool {
 		return false
 	}
 	if source {
-		p.vars[m[1]] = taintURL
+		p.setVar(m[1], taintURL)
 	}
 	for v, t := range p.vars {
 		if t == taintURL && v != m[1] && containsWord(line, v) {
-			p.vars[m[1]] = taintURL
+			p.setVar(m[1], taintURL)
 		}
 	}
 	return true
+}
+
+// setVar taints v, remembering it as local when inside a function.
+func (p *ptScan) setVar(v string, t taint) {
+	p.vars[v] = t
+	if p.inFunc {
+		p.local[v] = true
+	}
 }
 
 // assign gives the line's taint to what it assigns.
@@ -280,19 +322,23 @@ func (p *ptScan) assign(n int, line string, rhs taint, source, fetch bool) {
 				f = strings.TrimSpace(after)
 			}
 			if f != "" {
-				p.vars[f] = rhs
+				p.setVar(f, rhs)
 				assigned = true
 			}
 		}
 	} else if m := reMulti.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
-		p.vars[m[1]] = rhs // resp, err := http.Get(...): the first one
+		p.setVar(m[1], rhs) // resp, err := http.Get(...): the first one
 		assigned = true
 	} else if m := reAssign.FindStringSubmatch(line); m != nil && !isKeyword(m[1]) {
-		p.vars[m[1]] = rhs
+		p.setVar(m[1], rhs)
+		assigned = true
+	}
+	if m := reWithAs.FindStringSubmatch(line); m != nil && !assigned {
+		p.setVar(m[1], rhs) // async with client.get(url) as resp:
 		assigned = true
 	}
 	if m := reDecodeInto.FindStringSubmatch(line); m != nil && rhs == taintResp && decodedIntoMap(p.text, p.lines, n, m[1]) {
-		p.vars[m[1]] = taintResp
+		p.setVar(m[1], taintResp)
 		assigned = true
 	}
 	if !assigned && source {
@@ -310,9 +356,102 @@ func (p *ptScan) continuedAssign(n int, line string, fetch bool) {
 			if fetch || reFetch.MatchString(prev) || reC2SCall.MatchString(line) {
 				t = taintResp
 			}
-			p.vars[m[1]] = t
+			p.setVar(m[1], t)
 			return
 		}
+	}
+}
+
+// indentOf is a line's indentation, a tab counting as four spaces.
+func indentOf(line string) int {
+	n := 0
+	for _, c := range line {
+		switch c {
+		case ' ':
+			n++
+		case '\t':
+			n += 4
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+var (
+	// reRouteHandler: a route registered with an anonymous handler,
+	// router.post('/login', async (req, res) => {, app.get("/x", function (req, res) {.
+	reRouteHandler = regexp.MustCompile("\\.(get|post|put|patch|delete|all|use)\\s*\\(\\s*['\"`][^'\"`]*['\"`]\\s*,.*(=>|function)")
+	// reTokenSink: a JWT being signed or a cookie being set.
+	reTokenSink      = regexp.MustCompile(`\bjwt\.(sign|encode|NewWithClaims)\s*\(|JWT::encode\s*\(|Jwts\.builder\s*\(|JWT\.create\s*\(|\bnew\s+SignJWT\s*\(|\.(claim|withClaim|addClaims|setClaims)\s*\(|\bres\.cookie\s*\(|\bcookies\.set\s*\(|\bset_cookie\s*\(|\bsetcookie\s*\(|\bSetCookie\s*\(|\bnew\s+Cookie\s*\(|\bCookies\.Append\s*\(|\bcookie\s*\(\s*['"]`)
+	reSessionKeyWord = regexp.MustCompile(`(?i)session_?key`)
+)
+
+// tokenSink reports a session_key put into a JWT's claims or a cookie:
+// the client holds both. The statement starting on line n is read whole
+// (continued lines, chained calls); a variable assigned from an
+// expression naming the session_key carries it. It returns whether the
+// line is done with.
+func (p *ptScan) tokenSink(n int, line string) bool {
+	if !strings.Contains(line, "(") || !reTokenSink.MatchString(line) {
+		p.noteSessionKeyVar(line)
+		return false
+	}
+	last := n
+	depth := strings.Count(line, "(") - strings.Count(line, ")")
+	for k := n + 1; k < len(p.lines) && k <= n+8; k++ {
+		next := strings.TrimSpace(string(p.text[p.lines[k].start:p.lines[k].end]))
+		if depth <= 0 && !strings.HasPrefix(next, ".") && !strings.HasPrefix(next, "->") {
+			break
+		}
+		depth += strings.Count(next, "(") - strings.Count(next, ")")
+		last = k
+	}
+	for k := n; k <= last; k++ {
+		l := string(p.text[p.lines[k].start:p.lines[k].end])
+		if !p.carriesSessionKey(l) {
+			continue
+		}
+		if !p.reported[k] {
+			p.reported[k] = true
+			p.hits = append(p.hits, hit{kind: KindCode2SessionPassthrough, start: p.lines[k].start + len(l) - len(strings.TrimLeft(l, " \t")), end: p.lines[k].end,
+				msg: "backend code puts the session_key into a token or cookie the client holds (JWT claims are readable by anyone who has the token)"})
+		}
+		return true
+	}
+	return false
+}
+
+// carriesSessionKey: a line naming the session_key (not a server-side
+// session's) or a variable holding it.
+func (p *ptScan) carriesSessionKey(l string) bool {
+	if strings.Contains(l, "$_SESSION") || strings.Contains(l, "req.session") || strings.Contains(l, "ctx.session") {
+		return false
+	}
+	if reSessionKeyWord.MatchString(l) {
+		return true
+	}
+	for v := range p.skVars {
+		if containsWord(l, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// noteSessionKeyVar: an assignment whose value names the session_key
+// makes its variable carry it (claims = {"openid": ..., "session_key": ...}).
+func (p *ptScan) noteSessionKeyVar(line string) {
+	if !p.carriesSessionKey(line) {
+		return
+	}
+	m := reAssign.FindStringSubmatch(line)
+	if m == nil || isKeyword(m[1]) || reSessionKeyWord.MatchString(m[1]) {
+		return
+	}
+	p.skVars[m[1]] = true
+	if p.inFunc {
+		p.local[m[1]] = true
 	}
 }
 

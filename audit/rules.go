@@ -626,7 +626,10 @@ func (t *textScan) clientDecrypt() {
 }
 
 // clientSessionKeyRefs reports client code that reads or stores a
-// session_key: the server must have sent it.
+// session_key: the server must have sent it. A name that merely contains
+// the word (getSessionKey(), hasSessionKey), an empty declaration
+// (sessionKey: ”, session_key = null), a type annotation, or a bare
+// mention of a variable that is only ever declared empty is not one.
 func (t *textScan) clientSessionKeyRefs() {
 	d := t.data
 	for _, pat := range []string{"ession", "ESSION"} {
@@ -636,22 +639,145 @@ func (t *textScan) clientSessionKeyRefs() {
 			}
 			e := p + len(pat)
 			rest := d[e:min(len(d), e+4)]
-			var key []byte
 			switch {
 			case bytes.HasPrefix(rest, []byte("_key")), bytes.HasPrefix(rest, []byte("_KEY")), bytes.HasPrefix(rest, []byte("-key")):
-				key = rest[:4]
+				e += 4
 			case bytes.HasPrefix(rest, []byte("Key")), bytes.HasPrefix(rest, []byte("key")):
-				key = rest[:3]
+				e += 3
 			default:
 				return
 			}
 			if isCommentLine(d, p) {
 				return
 			}
-			t.add(hit{kind: KindSessionKey, start: p - 1, end: e + len(key), prio: 2,
+			a, b := identAround(d, p-1, e)
+			if !sessionKeyIdent(string(d[a:b])) || !t.sessionKeyUse(a, b) {
+				return
+			}
+			t.add(hit{kind: KindSessionKey, start: p - 1, end: e, prio: 2,
 				msg: "client-side code handles a session_key: the server sends it to the client"})
 		})
 	}
+}
+
+// identAround widens [a, b) to the whole identifier it is part of.
+func identAround(d []byte, a, b int) (int, int) {
+	for a > 0 && (classAlnum[d[a-1]] || d[a-1] == '_' || d[a-1] == '$') {
+		a--
+	}
+	for b < len(d) && (classAlnum[d[b]] || d[b] == '_' || d[b] == '$') {
+		b++
+	}
+	return a, b
+}
+
+// sessionKeyVerbs make a name a function's or a flag's (getSessionKey,
+// hasSessionKey, checkSessionKey), not the key's.
+var sessionKeyVerbs = map[string]bool{
+	"get": true, "set": true, "has": true, "check": true, "refresh": true, "is": true, "update": true, "clear": true,
+	"remove": true, "fetch": true, "load": true, "save": true, "validate": true, "verify": true, "on": true, "handle": true,
+	"reset": true, "renew": true, "ensure": true, "need": true, "needs": true, "use": true, "with": true,
+}
+
+// sessionKeyIdent: a name of the key itself (session_key, sessionKey,
+// wxSessionKey, SESSION_KEY), not of something about it.
+func sessionKeyIdent(name string) bool {
+	toks := nameTokens(name)
+	n := len(toks)
+	if n < 2 || toks[n-2] != "session" || toks[n-1] != "key" {
+		return false
+	}
+	for _, tk := range toks[:n-2] {
+		if sessionKeyVerbs[tk] {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionKeyUse judges the session-key name at [a, b): false for a call or
+// definition, an empty declaration, a type annotation, and a bare mention
+// (in a list or call) of a variable only ever declared empty.
+func (t *textScan) sessionKeyUse(a, b int) bool {
+	d := t.data
+	next := skipSpaces(d, b)
+	if next < len(d) && d[next] == '(' {
+		return false // a function: getSessionKey(), sessionKey() {
+	}
+	// A quoted key: 'session_key': ..., setStorageSync('session_key', ...).
+	quoted := a > 0 && (d[a-1] == '\'' || d[a-1] == '"' || d[a-1] == '`')
+	if quoted && b < len(d) && d[b] == d[a-1] {
+		next = skipSpaces(d, b+1)
+	}
+	if next < len(d) && (d[next] == ':' || d[next] == '=' && (next+1 >= len(d) || d[next+1] != '=')) {
+		v := skipSpaces(d, next+1)
+		if emptyValueAt(d, v) || d[next] == ':' && typeNameAt(d, v) {
+			return false
+		}
+		return true
+	}
+	prev := a - 1
+	for prev >= 0 && (d[prev] == ' ' || d[prev] == '\t' || d[prev] == '\n' || d[prev] == '\r') {
+		prev--
+	}
+	bare := !quoted && prev >= 0 && strings.IndexByte(",{([", d[prev]) >= 0 && next < len(d) && strings.IndexByte(",})]", d[next]) >= 0
+	if bare && !assignedNonEmpty(d, string(d[a:b])) {
+		return false
+	}
+	return true
+}
+
+func skipSpaces(d []byte, i int) int {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// emptyValues are what an empty declaration gives a name.
+var emptyValues = []string{"''", `""`, "``", "null", "undefined", "None", "nil", "NULL", "false", "0", "{}", "[]"}
+
+// emptyValueAt reports an empty value at v, ending the declaration.
+func emptyValueAt(d []byte, v int) bool {
+	for _, e := range emptyValues {
+		if bytes.HasPrefix(d[v:], []byte(e)) {
+			end := skipSpaces(d, v+len(e))
+			return end >= len(d) || strings.IndexByte(",;})]\r\n#/", d[end]) >= 0
+		}
+	}
+	return false
+}
+
+// typeNameAt reports a type annotation at v (session_key: string;).
+func typeNameAt(d []byte, v int) bool {
+	for _, ty := range []string{"string", "String", "str", "number", "any", "unknown", "Optional[", "Optional<"} {
+		if bytes.HasPrefix(d[v:], []byte(ty)) {
+			end := v + len(ty)
+			return end >= len(d) || !classAlnum[d[end]]
+		}
+	}
+	return false
+}
+
+// assignedNonEmpty reports whether the file gives name a non-empty value
+// anywhere (name = value, name: value).
+func assignedNonEmpty(d []byte, name string) bool {
+	found := false
+	eachIndex(d, name, func(p int) {
+		if found || p > 0 && (classAlnum[d[p-1]] || d[p-1] == '_' || d[p-1] == '$') {
+			return
+		}
+		e := p + len(name)
+		if e < len(d) && (classAlnum[d[e]] || d[e] == '_') {
+			return
+		}
+		n := skipSpaces(d, e)
+		if n < len(d) && (d[n] == ':' || d[n] == '=' && (n+1 >= len(d) || d[n+1] != '=')) {
+			v := skipSpaces(d, n+1)
+			found = !emptyValueAt(d, v) && !(d[n] == ':' && typeNameAt(d, v))
+		}
+	})
+	return found
 }
 
 func abs(x int) int {

@@ -211,7 +211,7 @@ func (s *Scanner) walkDir(ctx context.Context, dir string, client bool, jobs cha
 				continue
 			}
 			sub := client
-			if name == "cloudfunctions" || name == "cloudfunction" {
+			if isCloudFunctions(name) {
 				sub = false // cloud functions run on WeChat's servers
 			}
 			if err := s.walkDir(ctx, p, sub, jobs); err != nil {
@@ -227,18 +227,33 @@ func (s *Scanner) walkDir(ctx context.Context, dir string, client bool, jobs cha
 	return nil
 }
 
-// isMiniProgramRoot reports a mini-program project: project.config.json
-// (the developer tools' project file), app.json beside app.js or app.ts,
-// or a folder named miniprogram.
+// isMiniProgramRoot reports a mini-program project by its markers, not by
+// its folder's name: project.config.json (the developer tools' project
+// file, also at the root of Taro and uni-app projects), app.json beside
+// app.js or app.ts, uni-app's pages.json, or a manifest.json with an
+// mp-weixin section.
 func isMiniProgramRoot(dir string, ents []fs.DirEntry) bool {
-	if filepath.Base(dir) == "miniprogram" {
-		return true
-	}
 	has := map[string]bool{}
 	for _, e := range ents {
 		has[e.Name()] = true
 	}
-	return has["project.config.json"] || has["app.json"] && (has["app.js"] || has["app.ts"])
+	if has["project.config.json"] || has["pages.json"] || has["app.json"] && (has["app.js"] || has["app.ts"]) {
+		return true
+	}
+	return has["manifest.json"] && manifestIsWeixin(filepath.Join(dir, "manifest.json"))
+}
+
+// manifestIsWeixin reports a uni-app manifest.json with an mp-weixin
+// section (a web app's manifest.json has none).
+func manifestIsWeixin(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte(`"mp-weixin"`))
 }
 
 // inMiniProgram reports whether dir is inside a mini-program project.
@@ -248,7 +263,7 @@ func inMiniProgram(dir string) bool {
 		return false
 	}
 	for range 12 {
-		if b := filepath.Base(abs); b == "cloudfunctions" || b == "cloudfunction" {
+		if isCloudFunctions(filepath.Base(abs)) {
 			return false
 		}
 		if ents, err := os.ReadDir(abs); err == nil && isMiniProgramRoot(abs, ents) {
@@ -261,6 +276,12 @@ func inMiniProgram(dir string) bool {
 		abs = parent
 	}
 	return false
+}
+
+// isCloudFunctions: cloud functions run on WeChat's servers (uniCloud's
+// too), so they are backend code inside a mini-program project.
+func isCloudFunctions(name string) bool {
+	return name == "cloudfunctions" || name == "cloudfunction" || name == "uniCloud"
 }
 
 // chunkOverlap is how much of the next chunk is scanned with a chunk (at
