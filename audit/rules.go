@@ -82,9 +82,7 @@ func (t *textScan) run() []hit {
 	}
 	t.appSecrets()
 	t.sessionKeys()
-	if t.role != roleServer {
-		t.accessTokens()
-	}
+	t.accessTokens()
 	if t.role == roleClient {
 		t.clientAPI()
 		t.clientDecrypt()
@@ -113,6 +111,49 @@ func (t *textScan) appSecrets() {
 		a, b := window(d, p-300, p+318)
 		t.hexRuns(a, b, 32, func(s int) { t.judgeHex(s) })
 	})
+	// A secret under a misspelled or unusual name is found by its shape
+	// near a WeChat API URL too ($sercet = '...'; ...jscode2session?...).
+	eachIndex(d, "weixin.qq.com", func(p int) {
+		a, b := window(d, p-600, p+300)
+		t.hexRuns(a, b, 32, func(s int) { t.judgeHex(s) })
+	})
+}
+
+// wechatNear reports a WeChat appid written out, or a WeChat API URL,
+// near the value at s: what makes 32 hex digits under any name an
+// AppSecret.
+func wechatNear(d []byte, s int, appid string) bool {
+	if appid != "" {
+		return true
+	}
+	a, b := window(d, s-600, s+600)
+	return bytes.Contains(d[a:b], []byte("weixin.qq.com"))
+}
+
+// notAppSecretWords mark names of 32-hex values that are not AppSecrets
+// even next to an appid: hashes, nonces, signatures, ids, versions, other
+// keys of WeChat Pay and message encryption.
+var notAppSecretWords = map[string]bool{
+	"md5": true, "sha": true, "sha1": true, "sha256": true, "hash": true, "hashed": true, "sign": true, "signature": true,
+	"etag": true, "digest": true, "checksum": true, "sum": true, "commit": true, "nonce": true, "noncestr": true, "str": true,
+	"uuid": true, "guid": true, "id": true, "request": true, "trace": true, "span": true, "seed": true, "salt": true,
+	"iv": true, "version": true, "build": true, "cache": true, "template": true, "mch": true, "pay": true, "aes": true,
+	"encoding": true, "token": true, "ticket": true, "openid": true, "unionid": true, "code": true, "state": true,
+	"order": true, "trade": true, "transaction": true, "out": true, "file": true, "image": true, "media": true,
+	"color": true, "session": true, "user": true, "uid": true, "device": true, "msg": true, "message": true,
+}
+
+// anyNameSecret: 32 hex digits under a name that says nothing against an
+// AppSecret (mpKey, WX_APP_SECERT, appScrect), next to WeChat.
+func anyNameSecret(name string) bool {
+	for _, tk := range nameTokens(name) {
+		// A name with "secret" in it was judged by secretName already
+		// (Django's SECRET_KEY is not WeChat's).
+		if tk == "secret" || notAppSecretWords[tk] || notSecretWords[tk] || foreignSecretWords[tk] {
+			return false
+		}
+	}
+	return true
 }
 
 // isAppIDAt reports whether an appid (wx + 16 hex digits, standing alone)
@@ -171,6 +212,8 @@ func (t *textScan) judgeHex(s int) {
 			h.msg = fmt.Sprintf("secret %q next to an appid %s: a WeChat AppSecret", k.name, t.role.where())
 		case appKeyName(k.name) && near:
 			h.msg = fmt.Sprintf("AppSecret under %q next to an appid %s", k.name, t.role.where())
+		case secretName(k.name) == 0 && anyNameSecret(k.name) && !hashWordBefore(d, s) && wechatNear(d, s, appid):
+			h.msg = fmt.Sprintf("32 hex digits under %q next to a WeChat appid or API %s: an AppSecret, whatever its name", k.name, t.role.where())
 		default:
 			return
 		}
@@ -449,16 +492,21 @@ func isOpenIDShape(b []byte) bool {
 
 // ---- access tokens ----
 
+// accessTokens reports WeChat access tokens: under an access-token name
+// (in backend code only when the value has WeChat's shape or a WeChat API
+// is beside it), and anywhere near a WeChat API URL when the value has
+// WeChat's shape (a Postman variable, an .http file's @token).
 func (t *textScan) accessTokens() {
 	d := t.data
-	for _, pat := range []string{"ccess_token", "ccessToken", "CCESS_TOKEN", "ccess-token"} {
+	server := t.role == roleServer
+	for _, pat := range []string{"ccess_token", "ccessToken", "CCESS_TOKEN", "ccess-token", "ccesstoken", "CCESSTOKEN"} {
 		eachIndex(d, pat, func(p int) {
 			s, e, ok := valueAfterName(d, p)
 			if !ok || e-s < 32 || !t.once(2, s) {
 				return
 			}
 			v := string(d[s:e])
-			if placeholderWord(v) {
+			if placeholderWord(v) || server && !mixedToken(v) {
 				return
 			}
 			if !wechatTokenShape(v) && !(e-s >= 64 && bytes.Contains(d[max(0, p-300):min(len(d), e+300)], []byte("weixin.qq.com"))) {
@@ -467,6 +515,47 @@ func (t *textScan) accessTokens() {
 			t.add(hit{kind: KindAccessToken, start: s, end: e, value: v, msg: "WeChat access token " + t.role.where()})
 		})
 	}
+	if bytes.Contains(d, []byte("weixin.qq.com")) {
+		t.tokenShapes()
+	}
+}
+
+// tokenShapes reports values of WeChat's access-token shape ("86_" and 40
+// or more characters mixing cases and digits) under any name, in a text
+// that calls a WeChat API.
+func (t *textScan) tokenShapes() {
+	d := t.data
+	eachIndex(d, "_", func(p int) {
+		i := p
+		for i > 0 && p-i < 4 && d[i-1] >= '0' && d[i-1] <= '9' {
+			i--
+		}
+		if i == p || i > 0 && classTok[d[i-1]] {
+			return
+		}
+		e := p + 1
+		for e < len(d) && classTok[d[e]] {
+			e++
+		}
+		v := string(d[i:e])
+		if e-p-1 < 40 || !mixedToken(v[p-i+1:]) || !t.once(2, i) {
+			return
+		}
+		t.add(hit{kind: KindAccessToken, start: i, end: e, value: v, msg: "WeChat access token (by its shape) next to a WeChat API " + t.role.where()})
+	})
+}
+
+// mixedToken: upper and lower case letters and digits, as random tokens
+// have (an identifier in snake_case has not).
+func mixedToken(v string) bool {
+	var up, low, dig bool
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		up = up || c >= 'A' && c <= 'Z'
+		low = low || c >= 'a' && c <= 'z'
+		dig = dig || c >= '0' && c <= '9'
+	}
+	return up && low && dig
 }
 
 // wechatTokenShape: WeChat's access tokens are a number, '_', and 40 or
