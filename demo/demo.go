@@ -126,7 +126,8 @@ func Run(ctx context.Context, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("demo: starting the emulator: %w (fix %s, or delete the data folder %s to start over)", err, filepath.Join(dir, fixtureName), opt.DataDir)
 	}
-	cfg, err := gatewayConfig(fx, dir, siteLn.Addr().String(), urls)
+	oidcSecret := newClientSecret()
+	cfg, err := gatewayConfig(fx, dir, siteLn.Addr().String(), urls, oidcSecret)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func Run(ctx context.Context, opt Options) error {
 		IdleTimeout: time.Duration(cfg.Sessions.IdleTimeout),
 		Logger:      log,
 	})
-	site, err := newSite(gw, verifier, urls, log)
+	site, err := newSite(gw, verifier, urls, log, oidcSecret)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func prepareDataDir(dir string) (string, error) {
 // gatewayConfig is the gateway's configuration for the demo: dev mode
 // with the emulator's (not WeChat's) literal secrets, SQLite and the
 // keyring in the data folder, WeChat at the emulator.
-func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs) (*config.Config, error) {
+func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs, oidcSecret string) (*config.Config, error) {
 	type app struct {
 		Name   string `yaml:"name"`
 		Type   string `yaml:"type"`
@@ -273,6 +274,7 @@ func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs) (*config
 		Cache     string            `yaml:"cache"`
 		KeysFile  string            `yaml:"keys_file"`
 		Web       map[string]string `yaml:"web"`
+		OIDC      map[string]any    `yaml:"oidc"`
 	}{
 		Listen:    listen,
 		PublicURL: urls.Site,
@@ -282,6 +284,12 @@ func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs) (*config
 		Cache:     "memory",
 		KeysFile:  filepath.Join(dir, keysFile),
 		Web:       map[string]string{"default_return_to": "/profile"},
+		// The site is also an OpenID client of its gateway (oidc.go).
+		OIDC: map[string]any{"clients": []map[string]any{{
+			"id": oidcClientID, "name": "Demo site", "secret": oidcSecret,
+			"redirect_uris": []string{urls.Site + oidcCallback}, "post_logout_redirect_uris": []string{urls.Site + "/"},
+			"scopes": []string{"openid", "profile"},
+		}}},
 	}
 	for _, d := range demoApps {
 		a := fx.Apps[appIndex(fx, d.typ)]

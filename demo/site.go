@@ -43,9 +43,10 @@ type site struct {
 	csp     string
 	handler http.Handler
 	mpAppID string // the demo mini-program's appid (miniprogram.go)
+	rp      *relyingParty // the site as an OpenID client (oidc.go)
 }
 
-func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logger) (*site, error) {
+func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logger, oidcSecret string) (*site, error) {
 	u, err := url.Parse(urls.Site)
 	if err != nil {
 		return nil, fmt.Errorf("demo: site URL: %w", err)
@@ -82,6 +83,7 @@ func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logge
 	mux.Handle("GET /profile", s.page(v.Optional(http.HandlerFunc(s.handleProfile))))
 	mux.Handle("/logout", s.page(http.HandlerFunc(s.handleLogout)))
 	s.mountMiniProgram(mux)
+	s.mountOIDC(mux, oidcSecret)
 	mux.Handle("/", s.page(http.HandlerFunc(s.handleNotFound)))
 	s.handler = mux
 	return s, nil
@@ -134,6 +136,7 @@ type pageData struct {
 	Title    string
 	URLs     URLs
 	Login    string
+	OIDC     string
 	Embed    string
 	LinkOA   string
 	Me       *profile
@@ -143,7 +146,7 @@ type pageData struct {
 }
 
 func (s *site) render(w http.ResponseWriter, status int, name string, d pageData) {
-	d.URLs, d.Login, d.Embed, d.LinkOA = s.urls, loginURL, embedURL, linkOAURL
+	d.URLs, d.Login, d.Embed, d.LinkOA, d.OIDC = s.urls, loginURL, embedURL, linkOAURL, oidcLoginURL
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("rendering a page failed", "page", name, "err", err)

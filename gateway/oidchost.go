@@ -112,10 +112,20 @@ func (s *Server) AccountUser(ctx context.Context, userID string) (u storage.User
 }
 
 // BrowserLoginURL is where a browser without a session starts a WeChat
-// login that ends on returnTo (a path on the gateway): the website QR
-// page, or official-account web auth inside WeChat's browser.
+// login that ends on returnTo (a path on the gateway): the first website
+// app's QR page, or inside WeChat's browser (where a QR code cannot be
+// scanned) the first official account's web auth.
 func (s *Server) BrowserLoginURL(r *http.Request, returnTo string) string {
-	return "/auth/wechat/login?" + url.Values{"return_to": {returnTo}}.Encode()
+	if inWeChat(r) {
+		if oa := s.firstApp(wechat.AppTypeOfficialAccount); oa != nil {
+			return "/auth/wechat/authorize?" + url.Values{"app": {oa.Name()}, "return_to": {returnTo}}.Encode()
+		}
+	}
+	v := url.Values{"return_to": {returnTo}}
+	if web := s.firstApp(wechat.AppTypeWebsite); web != nil {
+		v.Set("app", web.Name())
+	}
+	return "/auth/wechat/login?" + v.Encode()
 }
 
 // EndBrowserSession revokes the browser's session and clears its cookie.

@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"demo":     demoCommand,
 	"scan":     scanCommand,
 	"audit":    auditCommand,
+	"oidc":     oidcCommand,
 }
 
 // exitError carries a specific exit status out of a subcommand.
