@@ -42,7 +42,7 @@ type site struct {
 	pages   map[string]*template.Template
 	csp     string
 	handler http.Handler
-	mpAppID string // the demo mini-program's appid (miniprogram.go)
+	mpAppID string        // the demo mini-program's appid (miniprogram.go)
 	rp      *relyingParty // the site as an OpenID client (oidc.go)
 }
 
