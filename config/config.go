@@ -59,6 +59,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// OIDC is the OpenID Connect provider (docs/oidc.md).
 	OIDC OIDC `yaml:"oidc"`
+	// Accounts says how logins become users (see accounts.go).
+	Accounts Accounts `yaml:"accounts"`
 
 	// Warnings are things that work but deserve the operator's attention
 	// (a group-readable secret file, dev mode, ...), one line each, ready

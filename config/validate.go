@@ -72,6 +72,7 @@ func (c *Config) setDefaults() (derived bool) {
 	def(&c.Log.Level, defaultLogLevel)
 	def(&c.Log.Format, defaultLogFormat)
 	c.setOIDCDefaults()
+	c.defaultAccounts()
 	for i := range c.Apps {
 		a := &c.Apps[i]
 		switch a.Type {
@@ -113,6 +114,7 @@ func (c *Config) check(lookupEnv func(string) (string, bool), derived bool, r *r
 	c.checkInternal(lookupEnv, r)
 	c.checkSecurity(r)
 	c.checkOIDC(lookupEnv, r)
+	c.checkAccounts(r)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/session"
 	"github.com/wxgate/wxgate/signing"
 	"github.com/wxgate/wxgate/storage"
@@ -174,9 +175,18 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 			return i, nil
 		},
 	}
+	if s.cfg.Accounts.Merge == config.MergeManual {
+		req.Merge = storage.MergeManual
+	}
 	res, err := s.store.LinkIdentity(ctx, req)
 	if err != nil {
 		return loginAnswer{}, storage.LinkResult{}, storageFailure(err)
+	}
+	switch {
+	case res.MergedFrom != "":
+		s.log.Info("merged two users of one person", "from", res.MergedFrom, "into", res.User.ID, "app", l.app.Name())
+	case res.Conflict != "":
+		s.log.Warn("two users are one person; merge them (accounts.merge is manual)", "user", res.User.ID, "other_user", res.Conflict, "app", l.app.Name())
 	}
 	if l.profile != nil && !res.CreatedUser {
 		res.User, err = s.store.UpdateUser(ctx, res.User.ID, func(u storage.User) (storage.User, error) {

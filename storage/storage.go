@@ -33,6 +33,11 @@ var (
 	ErrNotFound    = errors.New("storage: not found")
 	ErrConflict    = errors.New("storage: conflict")
 	ErrUnavailable = errors.New("storage: backend unavailable")
+	// ErrBlocked is a login of a blocked user: nothing is stored.
+	ErrBlocked = errors.New("storage: the user is blocked")
+	// ErrNoSignup is a login that would create a user when the request
+	// forbids it (LinkRequest.NoNewUser): nothing is stored.
+	ErrNoSignup = errors.New("storage: no user may be created")
 )
 
 // User is one person, however many WeChat apps they used to log in.
@@ -50,6 +55,10 @@ type User struct {
 	Phone     []byte
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// BlockedAt is when an operator blocked the user, zero if not
+	// blocked: a blocked user cannot log in (LinkIdentity fails with
+	// ErrBlocked).
+	BlockedAt time.Time
 }
 
 // Identity is a user's account in one WeChat app: the (appid, openid) pair,
@@ -119,6 +128,13 @@ type LinkRequest struct {
 	// login commits together with its audit record, or not at all.
 	// LinkResult.Event is the stored event.
 	Event *Event
+	// Merge says what to do when the login reveals that the identity's
+	// user and the user holding its unionid are one person (see
+	// MergePolicy); the zero value merges them.
+	Merge MergePolicy
+	// NoNewUser makes the call fail with ErrNoSignup, storing nothing,
+	// where rule 3 would create a user (signup closed to this person).
+	NoNewUser bool
 }
 
 // LinkResult says which user and identity a login resolved to.
@@ -135,27 +151,53 @@ type LinkResult struct {
 	// Event is the event stored for LinkRequest.Event, with its ID; the
 	// zero Event when the request carried none.
 	Event Event
+	// MergedFrom is the id of the user this login merged into User (rule
+	// 1 with MergeAuto), "" if none.
+	MergedFrom string
+	// Conflict is the id of the other user holding the login's unionid
+	// when MergeManual left the two apart, "" if none.
+	Conflict string
 }
 
 // UserStore keeps users and their identities.
 type UserStore interface {
-	// LinkIdentity resolves a login to one user, atomically:
+	// LinkIdentity resolves a login to one user, atomically, by the rules
+	// every backend shares (see Link, which each runs in its own
+	// transaction):
 	//  1. If an identity with req.Identity.OpenIDIndex exists, it and its
 	//     user are returned. If it has no UnionIDIndex and the request
-	//     carries one that no other user holds yet, the identity's
-	//     UnionIDIndex and UnionID are set.
+	//     carries one, the identity's UnionIDIndex and UnionID are set:
+	//     when another user holds that unionid, that user and the
+	//     identity's are one person, merged first (req.Merge MergeAuto,
+	//     the identity's user into the holder, as MergeUsers does;
+	//     LinkResult.MergedFrom) or, with MergeManual, left apart with a
+	//     "merge_conflict" event and no unionid attached
+	//     (LinkResult.Conflict).
 	//  2. Otherwise, if req carries a UnionIDIndex already held by a user
 	//     (through any identity), a new identity is created for that user.
-	//  3. Otherwise req.NewUser and a new identity are created.
+	//  3. Otherwise req.NewUser and a new identity are created (unless
+	//     req.NoNewUser: ErrNoSignup).
+	// A blocked user logs in nobody: ErrBlocked.
 	// Then req.Update, if set, is applied to the identity and req.Session,
 	// if set, is created, in the same transaction: the call stores all of
 	// it or, returning an error, nothing at all. Without Update and Session
-	// the call writes only what the rules above create or attach.
+	// the call writes only what the rules above create, attach or merge.
 	// Concurrent calls for the same person, on any number of instances,
 	// create exactly one user, and one identity per OpenIDIndex.
 	LinkIdentity(ctx context.Context, req LinkRequest) (LinkResult, error)
-	// GetUser returns the user with the id, or ErrNotFound.
+	// GetUser returns the user with the id, or ErrNotFound. The id of a
+	// user merged into another keeps resolving: GetUser returns the user
+	// it was merged into (whose ID differs from id).
 	GetUser(ctx context.Context, id string) (User, error)
+	// MergeUsers merges user from into user into, in one transaction:
+	// into gets from's identities, sessions, unionids and avatar copy
+	// (see MergedUser for which profile values win), from's id resolves
+	// to into from then on, and a "user_merged" event (Detail "from",
+	// "into") is appended. merged reports whether this call merged them:
+	// ids that stand for one user already (merged before, or concurrently)
+	// change nothing. ErrInvalid if from == into; ErrNotFound if either is
+	// unknown.
+	MergeUsers(ctx context.Context, from, into string, at time.Time) (u User, merged bool, err error)
 	// UpdateUser applies fn to the stored user and stores the result
 	// (ID and CreatedAt are kept). ErrNotFound if there is none; fn's
 	// error aborts the update and is returned.

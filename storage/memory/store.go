@@ -34,7 +34,9 @@ type Store struct {
 	identities map[string]*identity
 	byOpenID   map[string]*identity   // OpenIDIndex -> identity
 	byUser     map[string][]*identity // UserID -> identities
-	unions     map[string]*union      // UnionIDIndex -> the user holding it
+	links      map[string]string      // UnionIDIndex -> the user holding it
+	carriers   map[string]int         // UnionIDIndex -> how many identities carry it
+	merged     map[string]string      // merged user id -> the user it stands for now
 	seq        uint64                 // creation order of identities
 
 	sessions     map[string]*storage.Session
@@ -52,13 +54,6 @@ type identity struct {
 	seq uint64
 }
 
-// union records which user holds a UnionIDIndex and through how many of
-// their identities.
-type union struct {
-	userID string
-	n      int
-}
-
 var _ storage.Store = (*Store)(nil)
 
 // New returns an empty Store.
@@ -68,7 +63,9 @@ func New() *Store {
 		identities:   map[string]*identity{},
 		byOpenID:     map[string]*identity{},
 		byUser:       map[string][]*identity{},
-		unions:       map[string]*union{},
+		links:        map[string]string{},
+		carriers:     map[string]int{},
+		merged:       map[string]string{},
 		sessions:     map[string]*storage.Session{},
 		byToken:      map[string]*storage.Session{},
 		userSessions: map[string]map[string]*storage.Session{},
@@ -104,131 +101,36 @@ func (s *Store) rlock(ctx context.Context) error {
 }
 
 // LinkIdentity implements storage.UserStore. req.Update runs under the
-// store's lock: it must not call the store. Everything is checked before
-// anything is changed, so a failing call leaves the store as it was.
+// store's lock: it must not call the store. A failing call undoes what it
+// changed, so it leaves the store as it was.
 func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (storage.LinkResult, error) {
-	in := normIdentity(req.Identity)
-	var sess storage.Session
-	if req.Session != nil {
-		sess = normSession(*req.Session)
-	}
 	if err := s.lock(ctx); err != nil {
 		return storage.LinkResult{}, err
 	}
 	defer s.mu.Unlock()
-
-	if req.Session != nil && s.sessionExists(sess) {
-		return storage.LinkResult{}, errSessionExists
-	}
-
 	var res storage.LinkResult
-	var user *storage.User // the resolved user, new or stored
-	var stored *identity   // the stored identity, nil for a new one
-	next := in             // the identity as the call leaves it
-	idn, ok := s.byOpenID[string(in.OpenIDIndex)]
-	switch {
-	case ok:
-		// Rule 1: the identity exists.
-		stored, user = idn, s.users[idn.UserID]
-		next = idn.Identity // shares byte slices with the store: replaced, never written to
-		if len(next.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
-			if u, held := s.unions[string(in.UnionIDIndex)]; !held || u.userID == next.UserID {
-				next.UnionIDIndex, next.UnionID = in.UnionIDIndex, in.UnionID
-			}
-		}
-	case s.identities[in.ID] != nil:
-		return storage.LinkResult{}, errIdentityExists
-	default:
-		res.CreatedIdentity = true
-		// Rule 2: another identity of a user carries the unionid.
-		if u, held := s.unions[string(in.UnionIDIndex)]; held && len(in.UnionIDIndex) > 0 {
-			user = s.users[u.userID]
-			break
-		}
-		// Rule 3: a new person.
-		nu := normUser(req.NewUser)
-		if _, dup := s.users[nu.ID]; dup {
-			return storage.LinkResult{}, errUserExists
-		}
-		user, res.CreatedUser = &nu, true
-	}
-	next.UserID = user.ID
-
-	if req.Update != nil {
-		upd, err := req.Update(copyIdentity(&next))
-		if err != nil {
-			return storage.LinkResult{}, err
-		}
-		upd = normIdentity(upd)
-		upd.ID, upd.UserID, upd.AppID, upd.OpenIDIndex, upd.CreatedAt = next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt
-		if !bytes.Equal(upd.UnionIDIndex, next.UnionIDIndex) {
-			if u, held := s.unions[string(upd.UnionIDIndex)]; held && u.userID != next.UserID {
-				return storage.LinkResult{}, errUnionIDHeld
-			}
-		}
-		next = upd
-	}
-
-	// Every check passed: store it all.
-	if res.CreatedUser {
-		s.users[user.ID] = user
-	}
-	switch {
-	case stored == nil:
-		s.addIdentity(next)
-	case !bytes.Equal(stored.UnionIDIndex, next.UnionIDIndex):
-		s.release(stored.UnionIDIndex)
-		s.hold(next.UnionIDIndex, next.UserID)
-		fallthrough
-	case req.Update != nil:
-		stored.Identity = next
-	}
-	res.User, res.Identity = copyUser(user), copyIdentity(&next)
-	if req.Session != nil {
-		sess.UserID, sess.IdentityID = next.UserID, next.ID
-		s.addSession(sess)
-		res.Session = copySession(&sess)
-	}
-	if req.Event != nil {
-		e := *req.Event
-		e.UserID = next.UserID
-		res.Event = s.appendEvent(e)
-	}
-	return res, nil
+	err := s.inTx(func(tx *memTx) error {
+		var err error
+		res, err = storage.Link(ctx, tx, req)
+		return err
+	})
+	return res, err
 }
 
-// addIdentity stores a normalized identity whose ID and OpenIDIndex are new.
-func (s *Store) addIdentity(in storage.Identity) {
-	s.seq++
-	idn := &identity{Identity: in, seq: s.seq}
-	s.identities[in.ID] = idn
-	s.byOpenID[string(in.OpenIDIndex)] = idn
-	s.byUser[in.UserID] = append(s.byUser[in.UserID], idn)
-	s.hold(in.UnionIDIndex, in.UserID)
-}
-
-// hold counts one more identity of userID carrying index.
-func (s *Store) hold(index []byte, userID string) {
-	if len(index) == 0 {
-		return
+// MergeUsers implements storage.UserStore.
+func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time) (storage.User, bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return storage.User{}, false, err
 	}
-	if u, ok := s.unions[string(index)]; ok {
-		u.n++
-		return
-	}
-	s.unions[string(index)] = &union{userID: userID, n: 1}
-}
-
-// release counts one identity less carrying index.
-func (s *Store) release(index []byte) {
-	if len(index) == 0 {
-		return
-	}
-	if u, ok := s.unions[string(index)]; ok {
-		if u.n--; u.n == 0 {
-			delete(s.unions, string(index))
-		}
-	}
+	defer s.mu.Unlock()
+	var u storage.User
+	var merged bool
+	err := s.inTx(func(tx *memTx) error {
+		var err error
+		u, merged, err = storage.MergeUsersTx(ctx, tx, from, into, at, "")
+		return err
+	})
+	return u, merged, err
 }
 
 // GetUser implements storage.UserStore.
@@ -237,6 +139,9 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 		return storage.User{}, err
 	}
 	defer s.mu.RUnlock()
+	if into, ok := s.merged[id]; ok {
+		id = into
+	}
 	u, ok := s.users[id]
 	if !ok {
 		return storage.User{}, errUserNotFound
@@ -319,25 +224,13 @@ func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.I
 		return storage.Identity{}, err
 	}
 	defer s.mu.Unlock()
-	cur, ok := s.identities[id]
-	if !ok {
-		return storage.Identity{}, errIdentityNotFound
-	}
-	next, err := fn(copyIdentity(&cur.Identity))
-	if err != nil {
-		return storage.Identity{}, err
-	}
-	next = normIdentity(next)
-	next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
-	if !bytes.Equal(next.UnionIDIndex, cur.UnionIDIndex) {
-		if u, held := s.unions[string(next.UnionIDIndex)]; held && u.userID != cur.UserID {
-			return storage.Identity{}, errUnionIDHeld
-		}
-		s.release(cur.UnionIDIndex)
-		s.hold(next.UnionIDIndex, cur.UserID)
-	}
-	cur.Identity = next
-	return copyIdentity(&cur.Identity), nil
+	var out storage.Identity
+	err := s.inTx(func(tx *memTx) error {
+		var err error
+		out, err = storage.UpdateIdentityTx(ctx, tx, id, fn)
+		return err
+	})
+	return out, err
 }
 
 // ScanIdentities implements storage.UserStore.
@@ -572,7 +465,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.users, s.identities, s.byOpenID, s.byUser, s.unions = nil, nil, nil, nil, nil
+	s.users, s.identities, s.byOpenID, s.byUser, s.links, s.carriers, s.merged = nil, nil, nil, nil, nil, nil, nil
 	s.sessions, s.byToken, s.userSessions, s.events = nil, nil, nil, nil
 	return nil
 }
@@ -591,11 +484,7 @@ func clone(b []byte) []byte {
 	return bytes.Clone(b)
 }
 
-func normUser(u storage.User) storage.User {
-	u.Phone = clone(u.Phone)
-	u.CreatedAt, u.UpdatedAt = utc(u.CreatedAt), utc(u.UpdatedAt)
-	return u
-}
+func normUser(u storage.User) storage.User { return storage.NormUser(u) }
 
 func copyUser(u *storage.User) storage.User {
 	c := *u

@@ -261,6 +261,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(context.Context, p
 		if errors.As(err, &ue) {
 			return ue.err
 		}
+		var sue storage.UpdaterError
+		if errors.As(err, &sue) {
+			return sue.Err
+		}
 		if attempt < maxAttempts && ctx.Err() == nil && retryable(err) {
 			if connLost(err) {
 				s.pool.Reset() // the connection broke before the transaction began: dial afresh
@@ -287,6 +291,10 @@ var retryConstraints = map[string]bool{
 // retryable reports whether a failed transaction may succeed if run again
 // at once.
 func retryable(err error) bool {
+	var mu missingUser
+	if errors.As(err, &mu) || errors.Is(err, storage.ErrRaced) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -359,7 +367,8 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) ||
+		errors.Is(err, storage.ErrInvalid) || errors.Is(err, storage.ErrBlocked) || errors.Is(err, storage.ErrNoSignup) {
 		return err
 	}
 	if s.closed.Load() {

@@ -1,13 +1,13 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/wxgate/wxgate/storage"
 )
@@ -56,10 +56,30 @@ type queryer interface {
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-const userColumns = `u.id, u.nickname, u.avatar_url, u.sex, u.province, u.city, u.country, u.phone, u.created_at, u.updated_at`
+const userColumns = `u.id, u.nickname, u.avatar_url, u.sex, u.province, u.city, u.country, u.phone, u.created_at, u.updated_at, u.blocked_at`
 
 func userDest(u *storage.User) []any {
-	return []any{&u.ID, &u.Nickname, &u.AvatarURL, &u.Sex, &u.Province, &u.City, &u.Country, &u.Phone, &u.CreatedAt, &u.UpdatedAt}
+	return []any{&u.ID, &u.Nickname, &u.AvatarURL, &u.Sex, &u.Province, &u.City, &u.Country, &u.Phone, &u.CreatedAt, &u.UpdatedAt, blockedDest{&u.BlockedAt}}
+}
+
+// blockedDest scans blocked_at: NULL is the zero time.
+type blockedDest struct{ t *time.Time }
+
+func (d blockedDest) ScanTimestamptz(v pgtype.Timestamptz) error {
+	*d.t = time.Time{}
+	if v.Valid {
+		*d.t = v.Time.UTC()
+	}
+	return nil
+}
+
+// blockedAt is a user's blocked_at as stored: NULL when not blocked.
+func blockedAt(u storage.User) *time.Time {
+	if u.BlockedAt.IsZero() {
+		return nil
+	}
+	t := ts(u.BlockedAt)
+	return &t
 }
 
 // fixUser makes a scanned user what the contract gives back.
@@ -111,22 +131,7 @@ func scanIdentity(sc scanner) (storage.Identity, error) {
 }
 
 // normUser is u as a read would give it back.
-func normUser(u storage.User) storage.User {
-	u.Phone = bytes.Clone(absent(u.Phone))
-	u.CreatedAt, u.UpdatedAt = ts(u.CreatedAt), ts(u.UpdatedAt)
-	return u
-}
-
-// normIdentity is i as a read would give it back.
-func normIdentity(i storage.Identity) storage.Identity {
-	for _, b := range []*[]byte{&i.OpenIDIndex, &i.OpenID, &i.UnionIDIndex, &i.UnionID, &i.SessionKey, &i.AccessToken, &i.RefreshToken} {
-		*b = bytes.Clone(absent(*b))
-	}
-	for _, t := range []*time.Time{&i.SessionKeyAt, &i.AccessExpiresAt, &i.RefreshExpiresAt, &i.CreatedAt, &i.UpdatedAt, &i.LastLoginAt} {
-		*t = ts(*t)
-	}
-	return i
-}
+func normUser(u storage.User) storage.User { return storage.NormUser(u) }
 
 // Statements on users and identities.
 const (
@@ -144,10 +149,14 @@ const (
 	// (see releaseUnion) while a transaction makes an identity carry it.
 	selectUnionHolder = `SELECT user_id FROM links WHERE unionid_index = $1 FOR SHARE`
 
-	insertUserStmt = `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	insertUserStmt = `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at, blocked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 	updateUserStmt = `UPDATE users SET nickname = $1, avatar_url = $2, sex = $3, province = $4, city = $5, country = $6,
-		phone = $7, updated_at = $8 WHERE id = $9`
+		phone = $7, updated_at = $8, blocked_at = $9 WHERE id = $10`
+	// selectResolvedUser is selectUser following a merge.
+	selectResolvedUser = `SELECT ` + userColumns + ` FROM users u
+		WHERE u.id = coalesce((SELECT into_id FROM merged_users WHERE id = $1), $1)`
+	selectMergedInto   = `SELECT into_id FROM merged_users WHERE id = $1`
 	insertIdentityStmt = `INSERT INTO identities (id, user_id, app_id, openid_index, openid, unionid_index, unionid,
 		session_key, session_key_at, access_token, access_expires_at, refresh_token, refresh_expires_at,
 		scope, created_at, updated_at, last_login_at)
@@ -180,7 +189,13 @@ func getIdentityAndUser(ctx context.Context, q queryer, query string, openIDInde
 
 func insertUser(ctx context.Context, tx pgx.Tx, u storage.User) error {
 	_, err := tx.Exec(ctx, insertUserStmt,
-		u.ID, u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), ts(u.CreatedAt), ts(u.UpdatedAt))
+		u.ID, u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), ts(u.CreatedAt), ts(u.UpdatedAt), blockedAt(u))
+	return err
+}
+
+func updateUser(ctx context.Context, tx pgx.Tx, u storage.User) error {
+	_, err := tx.Exec(ctx, updateUserStmt,
+		u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), ts(u.UpdatedAt), blockedAt(u), u.ID)
 	return err
 }
 
@@ -201,18 +216,6 @@ func updateIdentity(ctx context.Context, tx pgx.Tx, i storage.Identity) error {
 	return err
 }
 
-// applyUpdate applies an updater to cur as UpdateIdentity does: fn gets a
-// copy of its own, and the immutable fields of its result are cur's.
-func applyUpdate(cur storage.Identity, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
-	next, err := fn(normIdentity(cur))
-	if err != nil {
-		return storage.Identity{}, updaterError{err}
-	}
-	next = normIdentity(next)
-	next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
-	return next, nil
-}
-
 // unionHolder returns the user holding a unionid, if any, and locks the
 // link against deletion until the transaction ends.
 func unionHolder(ctx context.Context, tx pgx.Tx, index []byte) (string, bool, error) {
@@ -222,22 +225,6 @@ func unionHolder(ctx context.Context, tx pgx.Tx, index []byte) (string, bool, er
 		return "", false, nil
 	}
 	return userID, err == nil, err
-}
-
-// holdUnion makes a unionid lead to userID: ErrConflict if it leads to
-// another user. Two transactions linking one unionid at once both find it
-// free; the second's insert fails on links_pkey, and it runs again.
-func holdUnion(ctx context.Context, tx pgx.Tx, index []byte, userID string) error {
-	holder, held, err := unionHolder(ctx, tx, index)
-	switch {
-	case err != nil:
-		return err
-	case held && holder != userID:
-		return errUnionIDHeld
-	case !held:
-		_, err = tx.Exec(ctx, insertLinkStmt, index, userID)
-	}
-	return err
 }
 
 // releaseUnion makes a unionid lead nowhere once no identity carries it.
@@ -283,129 +270,11 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 	var res storage.LinkResult
 	err := s.write(ctx, "link identity", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		res, err = link(ctx, tx, req)
-		return err
+		res, err = storage.Link(ctx, linkTx{tx}, req)
+		return retryMissingUser(err)
 	})
 	if err != nil {
 		return storage.LinkResult{}, err
-	}
-	return res, nil
-}
-
-// link applies LinkIdentity's three rules, then req.Update and
-// req.Session, inside tx.
-func link(ctx context.Context, tx pgx.Tx, req storage.LinkRequest) (storage.LinkResult, error) {
-	in := normIdentity(req.Identity)
-	var res storage.LinkResult
-	// stored is the identity as the database holds it, nil for a new one;
-	// res.Identity is what the call makes of it. vetted is a unionid the
-	// rules found free or held by the resolved user, and linked says which
-	// (links holds it already, and this transaction locked that row), so
-	// that it need not be looked up again.
-	var stored *storage.Identity
-	var vetted []byte
-	var linked bool
-
-	cur, u, err := getIdentityAndUser(ctx, tx, selectIdentityAndUserLocked, in.OpenIDIndex)
-	switch {
-	case err == nil:
-		// Rule 1: the identity exists.
-		stored, res.User, res.Identity = &cur, u, cur
-		if len(cur.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
-			holder, held, err := unionHolder(ctx, tx, in.UnionIDIndex)
-			if err != nil {
-				return storage.LinkResult{}, err
-			}
-			if !held || holder == cur.UserID {
-				res.Identity.UnionIDIndex, res.Identity.UnionID = in.UnionIDIndex, in.UnionID
-				vetted, linked = in.UnionIDIndex, held
-			}
-		}
-	case !errors.Is(err, storage.ErrNotFound):
-		return storage.LinkResult{}, err
-	default:
-		res.CreatedIdentity = true
-		// Rule 2: a user holds the unionid.
-		holder, held := "", false
-		if len(in.UnionIDIndex) > 0 {
-			if holder, held, err = unionHolder(ctx, tx, in.UnionIDIndex); err != nil {
-				return storage.LinkResult{}, err
-			}
-			vetted, linked = in.UnionIDIndex, held
-		}
-		if held {
-			if res.User, err = scanUser(tx.QueryRow(ctx, selectUser, holder)); err != nil {
-				return storage.LinkResult{}, err
-			}
-		} else {
-			// Rule 3: a new person.
-			res.User, res.CreatedUser = normUser(req.NewUser), true
-			if err := insertUser(ctx, tx, res.User); err != nil {
-				return storage.LinkResult{}, err
-			}
-		}
-		in.UserID = res.User.ID
-		res.Identity = in
-	}
-
-	if req.Update != nil {
-		upd, err := applyUpdate(res.Identity, req.Update)
-		if err != nil {
-			return storage.LinkResult{}, err
-		}
-		res.Identity = upd
-	}
-
-	// The unionid the identity ends with leads to its user (and the one it
-	// replaces nowhere, unless another identity carries it).
-	next := res.Identity
-	var was []byte
-	if stored != nil {
-		was = stored.UnionIDIndex
-	}
-	unionChanged := !bytes.Equal(next.UnionIDIndex, was)
-	if unionChanged && len(next.UnionIDIndex) > 0 {
-		var err error
-		switch {
-		case !bytes.Equal(next.UnionIDIndex, vetted):
-			err = holdUnion(ctx, tx, next.UnionIDIndex, next.UserID)
-		case !linked:
-			_, err = tx.Exec(ctx, insertLinkStmt, next.UnionIDIndex, next.UserID)
-		}
-		if err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-	if stored == nil {
-		if err := insertIdentity(ctx, tx, next); err != nil {
-			return storage.LinkResult{}, err
-		}
-	} else if unionChanged || req.Update != nil {
-		if err := updateIdentity(ctx, tx, next); err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-	if unionChanged && len(was) > 0 {
-		if err := releaseUnion(ctx, tx, was); err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-
-	if req.Session != nil {
-		p := normSession(*req.Session)
-		p.UserID, p.IdentityID = next.UserID, next.ID
-		if err := insertSession(ctx, tx, p); err != nil {
-			return storage.LinkResult{}, err
-		}
-		res.Session = p
-	}
-	if req.Event != nil {
-		e := *req.Event
-		e.UserID = next.UserID
-		var err error
-		if res.Event, err = appendEvent(ctx, tx, e); err != nil {
-			return storage.LinkResult{}, err
-		}
 	}
 	return res, nil
 }
@@ -415,7 +284,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	var u storage.User
 	err := s.read(ctx, "get user", func(ctx context.Context) error {
 		var err error
-		u, err = scanUser(s.pool.QueryRow(ctx, selectUser, id))
+		u, err = scanUser(s.pool.QueryRow(ctx, selectResolvedUser, id))
 		return err
 	})
 	return u, err
@@ -437,9 +306,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(storage.User)
 		}
 		next = normUser(next)
 		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
-		if _, err := tx.Exec(ctx, updateUserStmt,
-			next.Nickname, next.AvatarURL, next.Sex, next.Province, next.City, next.Country,
-			opt(next.Phone), next.UpdatedAt, id); err != nil {
+		if err := updateUser(ctx, tx, next); err != nil {
 			return err
 		}
 		out = next
@@ -515,27 +382,9 @@ func (s *Store) identities(ctx context.Context, op, query string, args ...any) (
 func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
 	var out storage.Identity
 	err := s.write(ctx, "update identity", func(ctx context.Context, tx pgx.Tx) error {
-		cur, err := scanIdentity(tx.QueryRow(ctx, selectIdentityLocked, id))
+		next, err := storage.UpdateIdentityTx(ctx, linkTx{tx}, id, fn)
 		if err != nil {
 			return err
-		}
-		next, err := applyUpdate(cur, fn)
-		if err != nil {
-			return err
-		}
-		unionChanged := !bytes.Equal(next.UnionIDIndex, cur.UnionIDIndex)
-		if unionChanged && len(next.UnionIDIndex) > 0 {
-			if err := holdUnion(ctx, tx, next.UnionIDIndex, cur.UserID); err != nil {
-				return err
-			}
-		}
-		if err := updateIdentity(ctx, tx, next); err != nil {
-			return err
-		}
-		if unionChanged && len(cur.UnionIDIndex) > 0 {
-			if err := releaseUnion(ctx, tx, cur.UnionIDIndex); err != nil {
-				return err
-			}
 		}
 		out = next
 		return nil
@@ -577,4 +426,19 @@ func pageSize(limit int) int {
 		return 100
 	}
 	return limit
+}
+
+// MergeUsers implements storage.UserStore.
+func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time) (storage.User, bool, error) {
+	var u storage.User
+	var merged bool
+	err := s.write(ctx, "merge users", func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		u, merged, err = storage.MergeUsersTx(ctx, linkTx{tx}, from, into, at, "")
+		return retryMissingUser(err)
+	})
+	if err != nil {
+		return storage.User{}, false, err
+	}
+	return u, merged, nil
 }

@@ -370,6 +370,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(wtx) error) error 
 		if errors.As(err, &ue) {
 			return ue.err
 		}
+		var sue storage.UpdaterError
+		if errors.As(err, &sue) {
+			return sue.Err
+		}
 		return fail(ctx, op, err)
 	}
 	return fail(ctx, op, tx.Commit())
@@ -383,7 +387,8 @@ func fail(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) ||
+		errors.Is(err, storage.ErrInvalid) || errors.Is(err, storage.ErrBlocked) || errors.Is(err, storage.ErrNoSignup) {
 		return err
 	}
 	if cerr := ctx.Err(); cerr != nil {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -57,21 +56,25 @@ type queryer interface {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-const userColumns = `u.id, u.nickname, u.avatar_url, u.sex, u.province, u.city, u.country, u.phone, u.created_at, u.updated_at`
+const userColumns = `u.id, u.nickname, u.avatar_url, u.sex, u.province, u.city, u.country, u.phone, u.created_at, u.updated_at, u.blocked_at`
 
 type userRow struct {
 	u                storage.User
 	created, updated int64
+	blocked          sql.NullInt64
 }
 
 func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.Nickname, &r.u.AvatarURL, &r.u.Sex, &r.u.Province, &r.u.City, &r.u.Country, &r.u.Phone, &r.created, &r.updated}
+	return []any{&r.u.ID, &r.u.Nickname, &r.u.AvatarURL, &r.u.Sex, &r.u.Province, &r.u.City, &r.u.Country, &r.u.Phone, &r.created, &r.updated, &r.blocked}
 }
 
 func (r *userRow) user() storage.User {
 	u := r.u
 	u.Phone = absent(u.Phone)
 	u.CreatedAt, u.UpdatedAt = fromMicros(r.created), fromMicros(r.updated)
+	if r.blocked.Valid {
+		u.BlockedAt = fromMicros(r.blocked.Int64)
+	}
 	return u
 }
 
@@ -123,22 +126,7 @@ func scanIdentity(sc scanner) (storage.Identity, error) {
 }
 
 // normUser is u as a read would give it back.
-func normUser(u storage.User) storage.User {
-	u.Phone = bytes.Clone(absent(u.Phone))
-	u.CreatedAt, u.UpdatedAt = fromMicros(micros(u.CreatedAt)), fromMicros(micros(u.UpdatedAt))
-	return u
-}
-
-// normIdentity is i as a read would give it back.
-func normIdentity(i storage.Identity) storage.Identity {
-	for _, b := range []*[]byte{&i.OpenIDIndex, &i.OpenID, &i.UnionIDIndex, &i.UnionID, &i.SessionKey, &i.AccessToken, &i.RefreshToken} {
-		*b = bytes.Clone(absent(*b))
-	}
-	for _, t := range []*time.Time{&i.SessionKeyAt, &i.AccessExpiresAt, &i.RefreshExpiresAt, &i.CreatedAt, &i.UpdatedAt, &i.LastLoginAt} {
-		*t = fromMicros(micros(*t))
-	}
-	return i
-}
+func normUser(u storage.User) storage.User { return storage.NormUser(u) }
 
 // Statements on users and identities.
 const (
@@ -149,10 +137,14 @@ const (
 		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.openid_index = ?`
 	selectUnionHolder = `SELECT user_id FROM links WHERE unionid_index = ?`
 
-	insertUserStmt = `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertUserStmt = `INSERT INTO users (id, nickname, avatar_url, sex, province, city, country, phone, created_at, updated_at, blocked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateUserStmt = `UPDATE users SET nickname = ?, avatar_url = ?, sex = ?, province = ?, city = ?, country = ?,
-		phone = ?, updated_at = ? WHERE id = ?`
+		phone = ?, updated_at = ?, blocked_at = ? WHERE id = ?`
+	// selectResolvedUser is selectUser following a merge.
+	selectResolvedUser = `SELECT ` + userColumns + ` FROM users u
+		WHERE u.id = coalesce((SELECT into_id FROM merged_users WHERE id = ?1), ?1)`
+	selectMergedInto   = `SELECT into_id FROM merged_users WHERE id = ?`
 	insertIdentityStmt = `INSERT INTO identities (id, user_id, app_id, openid_index, openid, unionid_index, unionid,
 		session_key, session_key_at, access_token, access_expires_at, refresh_token, refresh_expires_at,
 		scope, created_at, updated_at, last_login_at)
@@ -205,7 +197,21 @@ func getIdentityAndUser(ctx context.Context, q queryer, openIDIndex []byte) (sto
 
 func insertUser(ctx context.Context, tx wtx, u storage.User) error {
 	_, err := tx.ExecContext(ctx, insertUserStmt,
-		u.ID, u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), micros(u.CreatedAt), micros(u.UpdatedAt))
+		u.ID, u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), micros(u.CreatedAt), micros(u.UpdatedAt), blockedAt(u))
+	return err
+}
+
+// blockedAt is a user's blocked_at as stored: NULL when not blocked.
+func blockedAt(u storage.User) any {
+	if u.BlockedAt.IsZero() {
+		return nil
+	}
+	return micros(u.BlockedAt)
+}
+
+func updateUser(ctx context.Context, tx wtx, u storage.User) error {
+	_, err := tx.ExecContext(ctx, updateUserStmt,
+		u.Nickname, u.AvatarURL, u.Sex, u.Province, u.City, u.Country, opt(u.Phone), micros(u.UpdatedAt), blockedAt(u), u.ID)
 	return err
 }
 
@@ -229,49 +235,6 @@ func updateIdentity(ctx context.Context, tx wtx, i storage.Identity, unionChange
 		opt(i.OpenID), opt(i.UnionID),
 		opt(i.SessionKey), micros(i.SessionKeyAt), opt(i.AccessToken), micros(i.AccessExpiresAt), opt(i.RefreshToken), micros(i.RefreshExpiresAt),
 		i.Scope, micros(i.UpdatedAt), micros(i.LastLoginAt), i.ID)
-	return err
-}
-
-// applyUpdate applies an updater to cur as UpdateIdentity does: fn gets a
-// copy of its own, and the immutable fields of its result are cur's.
-func applyUpdate(cur storage.Identity, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
-	next, err := fn(normIdentity(cur))
-	if err != nil {
-		return storage.Identity{}, updaterError{err}
-	}
-	next = normIdentity(next)
-	next.ID, next.UserID, next.AppID, next.OpenIDIndex, next.CreatedAt = cur.ID, cur.UserID, cur.AppID, cur.OpenIDIndex, cur.CreatedAt
-	return next, nil
-}
-
-// unionHolder returns the user holding a unionid, if any.
-func unionHolder(ctx context.Context, tx wtx, index []byte) (string, bool, error) {
-	var userID string
-	err := tx.QueryRowContext(ctx, selectUnionHolder, index).Scan(&userID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	return userID, err == nil, err
-}
-
-// holdUnion makes a unionid lead to userID: ErrConflict if it leads to
-// another user.
-func holdUnion(ctx context.Context, tx wtx, index []byte, userID string) error {
-	holder, held, err := unionHolder(ctx, tx, index)
-	switch {
-	case err != nil:
-		return err
-	case held && holder != userID:
-		return errUnionIDHeld
-	case !held:
-		_, err = tx.ExecContext(ctx, insertLinkStmt, index, userID)
-	}
-	return err
-}
-
-// releaseUnion makes a unionid lead nowhere once no identity carries it.
-func releaseUnion(ctx context.Context, tx wtx, index []byte) error {
-	_, err := tx.ExecContext(ctx, deleteUnusedLinkStmt, index)
 	return err
 }
 
@@ -300,129 +263,11 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 	var res storage.LinkResult
 	err := s.write(ctx, "link identity", func(tx wtx) error {
 		var err error
-		res, err = link(ctx, tx, req)
+		res, err = storage.Link(ctx, linkTx{tx}, req)
 		return err
 	})
 	if err != nil {
 		return storage.LinkResult{}, err
-	}
-	return res, nil
-}
-
-// link applies LinkIdentity's three rules, then req.Update and
-// req.Session, inside tx. A returning login whose unionid stays as it is
-// runs three statements, the fewest it can: one read for the identity and
-// its user, the identity's update and the session's insert.
-func link(ctx context.Context, tx wtx, req storage.LinkRequest) (storage.LinkResult, error) {
-	in := normIdentity(req.Identity)
-	var res storage.LinkResult
-	// stored is the identity as the database holds it, nil for a new one;
-	// res.Identity is what the call makes of it. vetted is a unionid the
-	// rules found free or held by the resolved user, and linked says which
-	// (links holds it already), so that it need not be looked up again.
-	var stored *storage.Identity
-	var vetted []byte
-	var linked bool
-
-	cur, u, err := getIdentityAndUser(ctx, tx, in.OpenIDIndex)
-	switch {
-	case err == nil:
-		// Rule 1: the identity exists.
-		stored, res.User, res.Identity = &cur, u, cur
-		if len(cur.UnionIDIndex) == 0 && len(in.UnionIDIndex) > 0 {
-			holder, held, err := unionHolder(ctx, tx, in.UnionIDIndex)
-			if err != nil {
-				return storage.LinkResult{}, err
-			}
-			if !held || holder == cur.UserID {
-				res.Identity.UnionIDIndex, res.Identity.UnionID = in.UnionIDIndex, in.UnionID
-				vetted, linked = in.UnionIDIndex, held
-			}
-		}
-	case !errors.Is(err, storage.ErrNotFound):
-		return storage.LinkResult{}, err
-	default:
-		res.CreatedIdentity = true
-		// Rule 2: a user holds the unionid.
-		holder, held := "", false
-		if len(in.UnionIDIndex) > 0 {
-			if holder, held, err = unionHolder(ctx, tx, in.UnionIDIndex); err != nil {
-				return storage.LinkResult{}, err
-			}
-			vetted, linked = in.UnionIDIndex, held
-		}
-		if held {
-			if res.User, err = getUser(ctx, tx, holder); err != nil {
-				return storage.LinkResult{}, err
-			}
-		} else {
-			// Rule 3: a new person.
-			res.User, res.CreatedUser = normUser(req.NewUser), true
-			if err := insertUser(ctx, tx, res.User); err != nil {
-				return storage.LinkResult{}, err
-			}
-		}
-		in.UserID = res.User.ID
-		res.Identity = in
-	}
-
-	if req.Update != nil {
-		upd, err := applyUpdate(res.Identity, req.Update)
-		if err != nil {
-			return storage.LinkResult{}, err
-		}
-		res.Identity = upd
-	}
-
-	// The unionid the identity ends with leads to its user (and nowhere,
-	// unless another identity carries it, the one it replaces).
-	next := res.Identity
-	var was []byte
-	if stored != nil {
-		was = stored.UnionIDIndex
-	}
-	unionChanged := !bytes.Equal(next.UnionIDIndex, was)
-	if unionChanged && len(next.UnionIDIndex) > 0 {
-		var err error
-		switch {
-		case !bytes.Equal(next.UnionIDIndex, vetted):
-			err = holdUnion(ctx, tx, next.UnionIDIndex, next.UserID)
-		case !linked:
-			_, err = tx.ExecContext(ctx, insertLinkStmt, next.UnionIDIndex, next.UserID)
-		}
-		if err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-	if stored == nil {
-		if err := insertIdentity(ctx, tx, next); err != nil {
-			return storage.LinkResult{}, err
-		}
-	} else if unionChanged || req.Update != nil {
-		if err := updateIdentity(ctx, tx, next, unionChanged); err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-	if unionChanged && len(was) > 0 {
-		if err := releaseUnion(ctx, tx, was); err != nil {
-			return storage.LinkResult{}, err
-		}
-	}
-
-	if req.Session != nil {
-		p := normSession(*req.Session)
-		p.UserID, p.IdentityID = next.UserID, next.ID
-		if err := insertSession(ctx, tx, p); err != nil {
-			return storage.LinkResult{}, err
-		}
-		res.Session = p
-	}
-	if req.Event != nil {
-		e := *req.Event
-		e.UserID = next.UserID
-		if res.Event, err = appendEvent(ctx, tx, e); err != nil {
-			return storage.LinkResult{}, err
-		}
 	}
 	return res, nil
 }
@@ -432,7 +277,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	if s.closed.Load() {
 		return storage.User{}, errClosed
 	}
-	u, err := getUser(ctx, reads{s}, id)
+	u, err := scanUser((reads{s}).QueryRowContext(ctx, selectResolvedUser, id))
 	return u, fail(ctx, "get user", err)
 }
 
@@ -451,9 +296,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(storage.User)
 		}
 		next = normUser(next)
 		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
-		if _, err := tx.ExecContext(ctx, updateUserStmt,
-			next.Nickname, next.AvatarURL, next.Sex, next.Province, next.City, next.Country,
-			opt(next.Phone), micros(next.UpdatedAt), id); err != nil {
+		if err := updateUser(ctx, tx, next); err != nil {
 			return err
 		}
 		out = next
@@ -520,27 +363,9 @@ func (s *Store) identities(ctx context.Context, clauses string, args ...any) ([]
 func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.Identity) (storage.Identity, error)) (storage.Identity, error) {
 	var out storage.Identity
 	err := s.write(ctx, "update identity", func(tx wtx) error {
-		cur, err := getIdentity(ctx, tx, selectIdentity, id)
+		next, err := storage.UpdateIdentityTx(ctx, linkTx{tx}, id, fn)
 		if err != nil {
 			return err
-		}
-		next, err := applyUpdate(cur, fn)
-		if err != nil {
-			return err
-		}
-		unionChanged := !bytes.Equal(next.UnionIDIndex, cur.UnionIDIndex)
-		if unionChanged && len(next.UnionIDIndex) > 0 {
-			if err := holdUnion(ctx, tx, next.UnionIDIndex, cur.UserID); err != nil {
-				return err
-			}
-		}
-		if err := updateIdentity(ctx, tx, next, unionChanged); err != nil {
-			return err
-		}
-		if unionChanged && len(cur.UnionIDIndex) > 0 {
-			if err := releaseUnion(ctx, tx, cur.UnionIDIndex); err != nil {
-				return err
-			}
 		}
 		out = next
 		return nil
@@ -578,4 +403,19 @@ func pageSize(limit int) int {
 		return 100
 	}
 	return limit
+}
+
+// MergeUsers implements storage.UserStore.
+func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time) (storage.User, bool, error) {
+	var u storage.User
+	var merged bool
+	err := s.write(ctx, "merge users", func(tx wtx) error {
+		var err error
+		u, merged, err = storage.MergeUsersTx(ctx, linkTx{tx}, from, into, at, "")
+		return err
+	})
+	if err != nil {
+		return storage.User{}, false, err
+	}
+	return u, merged, nil
 }

@@ -105,32 +105,6 @@ func testLinkAttachUnionID(t *testing.T, s storage.Store) {
 	}
 }
 
-// Rule 1: a unionid another user already holds is not attached, and keeps
-// leading to that other user.
-func testLinkUnionIDHeldByOtherUser(t *testing.T, s storage.Store) {
-	ctx, g := t.Context(), &gen{}
-	openID, union := g.bytes(), g.bytes()
-	first := link(t, s, g.request("wxapp1", openID, nil))
-	holder := link(t, s, g.request("wxapp2", g.bytes(), union))
-	if holder.User.ID == first.User.ID {
-		t.Fatalf("two people without a shared unionid became one user")
-	}
-
-	res := link(t, s, g.request("wxapp1", openID, union))
-	if res.CreatedUser || res.CreatedIdentity {
-		t.Errorf("CreatedUser, CreatedIdentity = %v, %v; want false, false", res.CreatedUser, res.CreatedIdentity)
-	}
-	check(t, "result identity", res.Identity, first.Identity)
-	check(t, "result user", res.User, first.User)
-	check(t, "stored identity", must(s.GetIdentity(ctx, first.Identity.ID))(t), first.Identity)
-	check(t, "holder's identity", must(s.GetIdentity(ctx, holder.Identity.ID))(t), holder.Identity)
-
-	third := link(t, s, g.request("wxapp3", g.bytes(), union))
-	if third.User.ID != holder.User.ID || third.CreatedUser {
-		t.Errorf("unionid now leads to user %q (created %v), want %q", third.User.ID, third.CreatedUser, holder.User.ID)
-	}
-}
-
 // Rule 1: an identity that has a unionid keeps it when a request carries
 // another one, and the other one is not linked to the user.
 func testLinkUnionIDNotReplaced(t *testing.T, s storage.Store) {
