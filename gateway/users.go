@@ -175,6 +175,7 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 			return i, nil
 		},
 	}
+	req.ResealPhone = s.ResealPhone
 	if s.cfg.Accounts.Merge == config.MergeManual {
 		req.Merge = storage.MergeManual
 	}

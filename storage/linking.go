@@ -12,6 +12,12 @@ import (
 // merging a user into itself.
 var ErrInvalid = errors.New("storage: invalid request")
 
+// PhoneResealer re-seals a user's sealed phone for another user: the
+// gateway binds the sealed phone to its user's id, so a phone moving with
+// a merge must be sealed again. It runs inside the store's transaction,
+// possibly more than once, and must not call the store.
+type PhoneResealer func(sealed []byte, fromUserID, intoUserID string) ([]byte, error)
+
 // ErrRaced is what the linking rules return when a user they read was
 // merged or deleted by a concurrent transaction before they could lock
 // it: a backend whose transactions run concurrently runs the whole
@@ -215,7 +221,7 @@ func Link(ctx context.Context, tx Tx, req LinkRequest) (LinkResult, error) {
 					return LinkResult{}, err
 				}
 			default:
-				merged, err := mergeUsers(ctx, tx, cur.UserID, holder, Norm(in.UpdatedAt), eventApp(req))
+				merged, err := mergeUsers(ctx, tx, cur.UserID, holder, Norm(in.UpdatedAt), eventApp(req), req.ResealPhone)
 				if err != nil {
 					return LinkResult{}, err
 				}
@@ -337,7 +343,7 @@ func eventApp(req LinkRequest) string {
 // UserStore.MergeUsers for the rules). Ids that were merged before are
 // followed: when both stand for one user already, that user is returned
 // and nothing changes (a second merge of one pair is no error).
-func MergeUsersTx(ctx context.Context, tx Tx, from, into string, at time.Time, app string) (User, bool, error) {
+func MergeUsersTx(ctx context.Context, tx Tx, from, into string, at time.Time, app string, reseal PhoneResealer) (User, bool, error) {
 	if from == into {
 		return User{}, false, fmt.Errorf("storage: a user cannot be merged into itself: %w", ErrInvalid)
 	}
@@ -354,7 +360,7 @@ func MergeUsersTx(ctx context.Context, tx Tx, from, into string, at time.Time, a
 			u, err := tx.User(ctx, t, false)
 			return u, false, err
 		}
-		u, err := mergeUsers(ctx, tx, f, t, Norm(at), app)
+		u, err := mergeUsers(ctx, tx, f, t, Norm(at), app, reseal)
 		if errors.Is(err, ErrRaced) {
 			// A concurrent merge took one of them: resolve again (a new
 			// statement sees what it committed).
@@ -368,7 +374,7 @@ func MergeUsersTx(ctx context.Context, tx Tx, from, into string, at time.Time, a
 }
 
 // mergeUsers merges from into into: both exist and differ.
-func mergeUsers(ctx context.Context, tx Tx, from, into string, at time.Time, app string) (User, error) {
+func mergeUsers(ctx context.Context, tx Tx, from, into string, at time.Time, app string, reseal PhoneResealer) (User, error) {
 	// Lock both rows in id order, so that two merges of one pair queue
 	// rather than deadlock.
 	first, second := from, into
@@ -386,6 +392,16 @@ func mergeUsers(ctx context.Context, tx Tx, from, into string, at time.Time, app
 	f, t := a, b
 	if f.ID != from {
 		f, t = b, a
+	}
+	// The phone moves only sealed for its new user.
+	if len(t.Phone) == 0 && len(f.Phone) > 0 {
+		var p []byte
+		if reseal != nil {
+			if p, err = reseal(f.Phone, f.ID, t.ID); err != nil {
+				return User{}, UpdaterError{err}
+			}
+		}
+		f.Phone = p
 	}
 	moved, err := tx.AbsorbUser(ctx, from, into)
 	if err != nil {
@@ -419,7 +435,8 @@ func raced(err error) error {
 //     updated last (into on a tie), each empty one filled from the other.
 //   - AvatarURL goes with the avatar copy: from's when from's copy moved
 //     (into had none), otherwise into's, or from's if into has none.
-//   - Phone is into's, or from's if into has none.
+//   - Phone is into's, or from's if into has none (MergeUsersTx passes
+//     from's phone re-sealed for into, or none without a resealer).
 //   - BlockedAt: blocked if either was (the earlier time).
 func MergedUser(from, into User, avatarMoved bool, at time.Time) User {
 	m := into

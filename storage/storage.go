@@ -135,6 +135,10 @@ type LinkRequest struct {
 	// NoNewUser makes the call fail with ErrNoSignup, storing nothing,
 	// where rule 3 would create a user (signup closed to this person).
 	NoNewUser bool
+	// ResealPhone, if set, re-seals the merged user's phone for the user
+	// it is merged into (see PhoneResealer); without it a merge keeps
+	// only the surviving user's phone.
+	ResealPhone PhoneResealer
 }
 
 // LinkResult says which user and identity a login resolved to.
@@ -196,8 +200,9 @@ type UserStore interface {
 	// "into") is appended. merged reports whether this call merged them:
 	// ids that stand for one user already (merged before, or concurrently)
 	// change nothing. ErrInvalid if from == into; ErrNotFound if either is
-	// unknown.
-	MergeUsers(ctx context.Context, from, into string, at time.Time) (u User, merged bool, err error)
+	// unknown. reseal, if set, re-seals from's phone for into (see
+	// PhoneResealer); its error aborts the merge and is returned.
+	MergeUsers(ctx context.Context, from, into string, at time.Time, reseal PhoneResealer) (u User, merged bool, err error)
 	// UpdateUser applies fn to the stored user and stores the result
 	// (ID and CreatedAt are kept). ErrNotFound if there is none; fn's
 	// error aborts the update and is returned.

@@ -118,7 +118,7 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 }
 
 // MergeUsers implements storage.UserStore.
-func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time) (storage.User, bool, error) {
+func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time, reseal storage.PhoneResealer) (storage.User, bool, error) {
 	if err := s.lock(ctx); err != nil {
 		return storage.User{}, false, err
 	}
@@ -127,7 +127,7 @@ func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time)
 	var merged bool
 	err := s.inTx(func(tx *memTx) error {
 		var err error
-		u, merged, err = storage.MergeUsersTx(ctx, tx, from, into, at, "")
+		u, merged, err = storage.MergeUsersTx(ctx, tx, from, into, at, "", reseal)
 		return err
 	})
 	return u, merged, err

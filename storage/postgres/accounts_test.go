@@ -59,7 +59,7 @@ func TestMergesOnInstances(t *testing.T) {
 		if n%2 == 0 {
 			wg.Go(func() {
 				<-start
-				if _, _, err := stores[instances].MergeUsers(ctx, oaUsers[n], webUsers[n], request("x", 0, false).Identity.CreatedAt); err != nil {
+				if _, _, err := stores[instances].MergeUsers(ctx, oaUsers[n], webUsers[n], request("x", 0, false).Identity.CreatedAt, nil); err != nil {
 					fail(fmt.Errorf("merge of person %d: %w", n, err))
 				}
 			})

@@ -429,12 +429,12 @@ func pageSize(limit int) int {
 }
 
 // MergeUsers implements storage.UserStore.
-func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time) (storage.User, bool, error) {
+func (s *Store) MergeUsers(ctx context.Context, from, into string, at time.Time, reseal storage.PhoneResealer) (storage.User, bool, error) {
 	var u storage.User
 	var merged bool
 	err := s.write(ctx, "merge users", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		u, merged, err = storage.MergeUsersTx(ctx, linkTx{tx}, from, into, at, "")
+		u, merged, err = storage.MergeUsersTx(ctx, linkTx{tx}, from, into, at, "", reseal)
 		return retryMissingUser(err)
 	})
 	if err != nil {

@@ -116,7 +116,7 @@ func testLinkMergeManual(t *testing.T, s storage.Store) {
 		t.Errorf("a user_merged event with MergeManual")
 	}
 	// The operator merges them; the next login attaches the unionid.
-	_, merged, err := s.MergeUsers(ctx, first.User.ID, holder.User.ID, g.time())
+	_, merged, err := s.MergeUsers(ctx, first.User.ID, holder.User.ID, g.time(), nil)
 	noErr(t, err, "MergeUsers")
 	if !merged {
 		t.Errorf("MergeUsers reported no merge")
@@ -214,14 +214,20 @@ func testMergeValues(t *testing.T, s storage.Store) {
 	noErr(t, s.CreateSession(ctx, intoSess), "CreateSession")
 
 	at := g.time().Add(2 * time.Hour)
-	m, merged, err := s.MergeUsers(ctx, from.ID, into.ID, at)
+	reseal := func(sealed []byte, fromID, intoID string) ([]byte, error) {
+		if !bytes.Equal(sealed, from.Phone) || fromID != from.ID || intoID != into.ID {
+			return nil, fmt.Errorf("reseal(%s, %q, %q): not from's phone for into", short(sealed), fromID, intoID)
+		}
+		return append([]byte("resealed:"), sealed...), nil
+	}
+	m, merged, err := s.MergeUsers(ctx, from.ID, into.ID, at, reseal)
 	noErr(t, err, "MergeUsers")
 	if !merged {
 		t.Errorf("merged = false")
 	}
 	want := into
 	want.Nickname, want.City = "newer", "Guangzhou"
-	want.Phone = from.Phone
+	want.Phone = append([]byte("resealed:"), from.Phone...)
 	want.AvatarURL = from.AvatarURL
 	want.UpdatedAt = utc(at)
 	check(t, "merged user", m, want)
@@ -248,15 +254,15 @@ func testMergeOldIDResolves(t *testing.T, s storage.Store) {
 	a, _ := g.user(t, s)
 	b, _ := g.user(t, s)
 	c, _ := g.user(t, s)
-	must3(s.MergeUsers(ctx, a.ID, b.ID, g.time()))(t)
-	must3(s.MergeUsers(ctx, b.ID, c.ID, g.time()))(t)
+	must3(s.MergeUsers(ctx, a.ID, b.ID, g.time(), nil))(t)
+	must3(s.MergeUsers(ctx, b.ID, c.ID, g.time(), nil))(t)
 	for _, id := range []string{a.ID, b.ID, c.ID} {
 		if got := must(s.GetUser(ctx, id))(t); got.ID != c.ID {
 			t.Errorf("GetUser(%q).ID = %q, want %q", id, got.ID, c.ID)
 		}
 	}
 	// Merging ids that already stand for one user changes nothing.
-	u, merged, err := s.MergeUsers(ctx, a.ID, c.ID, g.time())
+	u, merged, err := s.MergeUsers(ctx, a.ID, c.ID, g.time(), nil)
 	if err != nil || merged || u.ID != c.ID {
 		t.Errorf("MergeUsers(already merged) = %q, %v, %v; want %q, false, nil", u.ID, merged, err, c.ID)
 	}
@@ -284,17 +290,25 @@ func must3[T, U any](v T, w U, err error) func(testing.TB) T {
 func testMergeBadInput(t *testing.T, s storage.Store) {
 	ctx, g := t.Context(), &gen{}
 	a, _ := g.user(t, s)
-	_, _, err := s.MergeUsers(ctx, a.ID, a.ID, g.time())
+	_, _, err := s.MergeUsers(ctx, a.ID, a.ID, g.time(), nil)
 	isErr(t, err, storage.ErrInvalid, "MergeUsers(a, a)")
-	_, _, err = s.MergeUsers(ctx, a.ID, "usr-unknown", g.time())
+	_, _, err = s.MergeUsers(ctx, a.ID, "usr-unknown", g.time(), nil)
 	isErr(t, err, storage.ErrNotFound, "MergeUsers(a, unknown)")
-	_, _, err = s.MergeUsers(ctx, "usr-unknown", a.ID, g.time())
+	_, _, err = s.MergeUsers(ctx, "usr-unknown", a.ID, g.time(), nil)
 	isErr(t, err, storage.ErrNotFound, "MergeUsers(unknown, a)")
 	for _, id := range []string{"", "usr-%", `'; DROP TABLE users; --`, string(bytes.Repeat([]byte("x"), 5000))} {
-		_, _, err = s.MergeUsers(ctx, id, a.ID, g.time())
+		_, _, err = s.MergeUsers(ctx, id, a.ID, g.time(), nil)
 		isErr(t, err, storage.ErrNotFound, fmt.Sprintf("MergeUsers(%.10q, a)", id))
 	}
+	b, _ := g.user(t, s)
+	a = must(s.UpdateUser(ctx, a.ID, func(u storage.User) (storage.User, error) { u.Phone = nil; return u, nil }))(t)
+	boom := errors.New("keyring unavailable")
+	_, _, err = s.MergeUsers(ctx, b.ID, a.ID, g.time(), func([]byte, string, string) ([]byte, error) { return nil, boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("MergeUsers with a failing resealer: %v, want %v", err, boom)
+	}
 	check(t, "user after refused merges", must(s.GetUser(ctx, a.ID))(t), a)
+	check(t, "other user after refused merges", must(s.GetUser(ctx, b.ID))(t), b)
 	if n := len(mergeEvents(t, s)); n != 0 {
 		t.Errorf("%d user_merged events after refused merges", n)
 	}
@@ -316,7 +330,7 @@ func testMergeConcurrentSamePair(t *testing.T, s storage.Store) {
 		if i%2 == 1 {
 			from, into = b.ID, a.ID
 		}
-		_, merged, err := s.MergeUsers(ctx, from, into, at)
+		_, merged, err := s.MergeUsers(ctx, from, into, at, nil)
 		errs[i] = err
 		if merged {
 			mu.Lock()
@@ -375,7 +389,7 @@ func testMergeRacingLogins(t *testing.T, s storage.Store) {
 	together(logins+1, func(i int) {
 		if i == logins {
 			var u storage.User
-			u, _, errs[i] = s.MergeUsers(ctx, first.User.ID, holder.User.ID, g.time())
+			u, _, errs[i] = s.MergeUsers(ctx, first.User.ID, holder.User.ID, g.time(), nil)
 			res[i].User = u
 			return
 		}
