@@ -103,3 +103,26 @@ func TestSplitPersonManual(t *testing.T) {
 		t.Errorf("no log line for the conflict")
 	}
 }
+
+// A phone moving with a merge opens for the user it joins, and only
+// there.
+func TestResealPhone(t *testing.T) {
+	h := newHarness(t)
+	sealed, err := h.gw.seal(fieldPhone, []byte("usr-from"), "+8613800138000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := h.gw.ResealPhone(sealed, "usr-from", "usr-into")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := h.gw.open(fieldPhone, []byte("usr-into"), moved); err != nil || p != "+8613800138000" {
+		t.Errorf("open for the new user = %q, %v", p, err)
+	}
+	if _, err := h.gw.open(fieldPhone, []byte("usr-from"), moved); err == nil {
+		t.Errorf("the re-sealed phone still opens for the old user")
+	}
+	if _, err := h.gw.ResealPhone(sealed, "usr-other", "usr-into"); err == nil {
+		t.Errorf("ResealPhone accepted a phone sealed for another user")
+	}
+}
