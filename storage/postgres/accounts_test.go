@@ -45,6 +45,9 @@ func TestMergesOnInstances(t *testing.T) {
 	for n := range people {
 		for r := range rounds {
 			for k, req := range []storage.LinkRequest{oa(n, true), request("wxweb", n, true), request("wxmini", n, true)} {
+				// Ids of their own, as the gateway gives every login: the
+				// openid decides which identity a login finds.
+				req.Identity.ID, req.NewUser.ID = fmt.Sprint("idn-", n, "-", r, "-", k), fmt.Sprint("usr-", n, "-", r, "-", k)
 				req.Session = &storage.Session{ID: fmt.Sprint("ses-", n, "-", r, "-", k), TokenHash: sum(fmt.Sprint("tok", n, r, k))}
 				sessions++
 				st := stores[(n+r+k)%instances]
