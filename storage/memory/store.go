@@ -492,15 +492,6 @@ func copyUser(u *storage.User) storage.User {
 	return c
 }
 
-func normIdentity(i storage.Identity) storage.Identity {
-	i = copyIdentity(&i)
-	i.SessionKeyAt = utc(i.SessionKeyAt)
-	i.AccessExpiresAt = utc(i.AccessExpiresAt)
-	i.RefreshExpiresAt = utc(i.RefreshExpiresAt)
-	i.CreatedAt, i.UpdatedAt, i.LastLoginAt = utc(i.CreatedAt), utc(i.UpdatedAt), utc(i.LastLoginAt)
-	return i
-}
-
 func copyIdentity(i *storage.Identity) storage.Identity {
 	c := *i
 	c.OpenIDIndex = clone(i.OpenIDIndex)

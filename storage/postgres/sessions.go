@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,13 +44,6 @@ func insertSession(ctx context.Context, tx pgx.Tx, p storage.Session) error {
 	_, err := tx.Exec(ctx, insertSessionStmt,
 		p.ID, key(p.TokenHash), p.UserID, p.IdentityID, p.App, p.CreatedAt, p.LastSeenAt, p.ExpiresAt, opt(p.SigningKey))
 	return err
-}
-
-// normSession is p as a read would give it back.
-func normSession(p storage.Session) storage.Session {
-	p.TokenHash, p.SigningKey = bytes.Clone(absent(p.TokenHash)), bytes.Clone(absent(p.SigningKey))
-	p.CreatedAt, p.LastSeenAt, p.ExpiresAt = ts(p.CreatedAt), ts(p.LastSeenAt), ts(p.ExpiresAt)
-	return p
 }
 
 // GetSessionByTokenHash implements storage.SessionStore.

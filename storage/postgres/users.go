@@ -15,7 +15,6 @@ import (
 var (
 	errUserNotFound     = fmt.Errorf("postgres: user: %w", storage.ErrNotFound)
 	errIdentityNotFound = fmt.Errorf("postgres: identity: %w", storage.ErrNotFound)
-	errUnionIDHeld      = fmt.Errorf("postgres: unionid index is held by another user: %w", storage.ErrConflict)
 )
 
 // ts is a time as the contract stores it: UTC, truncated to the

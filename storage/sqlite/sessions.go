@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -41,13 +40,6 @@ func insertSession(ctx context.Context, tx wtx, p storage.Session) error {
 	_, err := tx.ExecContext(ctx, insertSessionStmt,
 		p.ID, key(p.TokenHash), p.UserID, p.IdentityID, p.App, micros(p.CreatedAt), micros(p.LastSeenAt), micros(p.ExpiresAt), opt(p.SigningKey))
 	return err
-}
-
-// normSession is p as a read would give it back.
-func normSession(p storage.Session) storage.Session {
-	p.TokenHash, p.SigningKey = bytes.Clone(absent(p.TokenHash)), bytes.Clone(absent(p.SigningKey))
-	p.CreatedAt, p.LastSeenAt, p.ExpiresAt = fromMicros(micros(p.CreatedAt)), fromMicros(micros(p.LastSeenAt)), fromMicros(micros(p.ExpiresAt))
-	return p
 }
 
 // GetSessionByTokenHash implements storage.SessionStore.

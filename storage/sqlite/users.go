@@ -13,7 +13,6 @@ import (
 var (
 	errUserNotFound     = fmt.Errorf("sqlite: user: %w", storage.ErrNotFound)
 	errIdentityNotFound = fmt.Errorf("sqlite: identity: %w", storage.ErrNotFound)
-	errUnionIDHeld      = fmt.Errorf("sqlite: unionid index is held by another user: %w", storage.ErrConflict)
 )
 
 // micros is how a time is stored: unix microseconds (the zero time too,
