@@ -114,6 +114,25 @@ type App struct {
 	// Scope is the default scope of /auth/wechat/authorize
 	// (official_account only): snsapi_base or snsapi_userinfo, the default.
 	Scope wechat.Scope `yaml:"scope"`
+	// ScanPage (miniprogram only) is the mini-program page a website-login
+	// code opens; setting it turns on website login by mini-program code.
+	ScanPage string `yaml:"scan_page"`
+	// ScanEnvVersion (miniprogram only) is the version the code opens:
+	// release (default), trial or develop.
+	ScanEnvVersion string `yaml:"scan_env_version"`
+	// FollowLogin (official_account only) turns on website login by
+	// scanning the account's parametric QR code (follow-the-account).
+	FollowLogin bool `yaml:"follow_login"`
+	// EventTokenEnv (official_account only) names the environment variable
+	// holding the Token of the account's server configuration (event
+	// pushes are signed with it).
+	EventTokenEnv string `yaml:"event_token_env"`
+	// EventAESKeyEnv (official_account only) names the environment variable
+	// holding the EncodingAESKey (safe mode); unset means plaintext mode.
+	EventAESKeyEnv string `yaml:"event_aes_key_env"`
+	// SDKQRLogin (mobile only) turns on /auth/mobile/qr-signature, the
+	// OpenSDK's QR login for TV, desktop and kiosk apps.
+	SDKQRLogin bool `yaml:"sdk_qr_login"`
 
 	// secret is the AppSecret Load resolved.
 	secret wechat.Secret

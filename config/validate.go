@@ -78,6 +78,9 @@ func (c *Config) setDefaults() (derived bool) {
 		switch a.Type {
 		case wechat.AppTypeMiniProgram:
 			defDur(&a.WatermarkMaxAge, defaultWatermarkMaxAge)
+			if a.ScanPage != "" {
+				def(&a.ScanEnvVersion, string(wechat.EnvRelease))
+			}
 		case wechat.AppTypeOfficialAccount:
 			if a.Scope == "" {
 				a.Scope = defaultScope
@@ -272,6 +275,7 @@ func (c *Config) checkApps(lookupEnv func(string) (string, bool), r *report) {
 			}
 		}
 		c.checkAppSecret(a, p, lookupEnv, sources, r)
+		checkScanLogin(a, at, lookupEnv, r)
 	}
 }
 

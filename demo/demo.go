@@ -263,6 +263,8 @@ func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs, oidcSecr
 		Type   string `yaml:"type"`
 		AppID  string `yaml:"appid"`
 		Secret string `yaml:"secret"`
+		// ScanPage turns on the mini-program code login.
+		ScanPage string `yaml:"scan_page,omitempty"`
 	}
 	doc := struct {
 		Listen    string            `yaml:"listen"`
@@ -293,7 +295,7 @@ func gatewayConfig(fx *emulator.Fixture, dir, listen string, urls URLs, oidcSecr
 	}
 	for _, d := range demoApps {
 		a := fx.Apps[appIndex(fx, d.typ)]
-		doc.Apps = append(doc.Apps, app{Name: d.name, Type: string(d.typ), AppID: a.AppID, Secret: a.Secret})
+		doc.Apps = append(doc.Apps, app{Name: d.name, Type: string(d.typ), AppID: a.AppID, Secret: a.Secret, ScanPage: scanPageOf(d.typ)})
 	}
 	data, err := yaml.Marshal(doc)
 	if err != nil {

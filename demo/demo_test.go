@@ -469,3 +469,32 @@ func TestLinkOfficialAccount(t *testing.T) {
 		}
 	}
 }
+
+func TestScanLoginPages(t *testing.T) {
+	d := startDemo(t, t.TempDir())
+	b := newBrowser(t)
+	home := b.get(d.Site + "/")
+	if !strings.Contains(home.body, `id="scan-mp"`) || !strings.Contains(home.body, strings.ReplaceAll(scanMPURL, "&", "&amp;")) {
+		t.Errorf("the home page does not offer the mini-program code login")
+	}
+	page := b.get(d.Site + scanMPURL)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "data:image/png;base64,") {
+		t.Fatalf("scan page: %d\n%.500s", page.status, page.body)
+	}
+	mp := b.get(d.Site + miniProgramPagePath)
+	if mp.status != http.StatusOK || !strings.Contains(mp.body, "/static/mpscan.js") {
+		t.Fatalf("mini-program stand-in page: %d", mp.status)
+	}
+	if csp := mp.header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("the stand-in page cannot fetch the gateway: CSP %q", csp)
+	}
+	apps, err := emulator.NewClient(d.Emulator, nil).Apps(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apps {
+		if a.Type == "miniprogram" && a.PageURL != d.Site+miniProgramPagePath {
+			t.Errorf("the demo mini-program's page_url is %q", a.PageURL)
+		}
+	}
+}

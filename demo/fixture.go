@@ -94,6 +94,7 @@ func loadFixture(path, siteHost, siteURL string) (*emulator.Fixture, error) {
 		if d.typ == wechat.AppTypeWebsite || d.typ == wechat.AppTypeOfficialAccount {
 			a.CallbackDomain = siteHost
 		}
+		fixScanApp(a, siteURL)
 	}
 	if len(fx.Users) == 0 {
 		fx.Users = append(fx.Users, defaultUsers...)

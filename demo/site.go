@@ -26,8 +26,10 @@ var staticFS embed.FS
 
 // Where the site's buttons go. The login returns to the profile page.
 const (
-	loginURL  = "/auth/wechat/login?app=web&return_to=%2Fprofile"
-	embedURL  = "/auth/wechat/embed?app=web&return_to=%2Fprofile"
+	loginURL = "/auth/wechat/login?app=web&return_to=%2Fprofile"
+	embedURL = "/auth/wechat/embed?app=web&return_to=%2Fprofile"
+	// scanMPURL is the mini-program code login (scan logins).
+	scanMPURL = "/auth/wechat/scan?method=miniprogram&return_to=%2Fprofile"
 	linkOAURL = "/auth/wechat/authorize?app=oa&return_to=%2Fprofile"
 )
 
@@ -58,7 +60,7 @@ func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("demo: templates: %w", err)
 	}
-	for _, name := range []string{"home", "embedded", "profile", "message", "miniprogram"} {
+	for _, name := range []string{"home", "embedded", "profile", "message", "miniprogram", "mpscan"} {
 		t, err := base.Clone()
 		if err == nil {
 			t, err = t.ParseFS(templateFS, "templates/"+name+".html")
@@ -80,6 +82,7 @@ func newSite(gw *gateway.Server, v *session.Verifier, urls URLs, log *slog.Logge
 	mux.Handle("GET /static/", s.staticHeaders(http.StripPrefix("/static/", http.FileServerFS(static))))
 	mux.Handle("GET /{$}", s.page(v.Optional(http.HandlerFunc(s.handleHome))))
 	mux.Handle("GET /embedded", s.page(http.HandlerFunc(s.handleEmbedded)))
+	mux.Handle("GET /miniprogram/scan", s.page(http.HandlerFunc(s.handleMiniProgramScan)))
 	mux.Handle("GET /profile", s.page(v.Optional(http.HandlerFunc(s.handleProfile))))
 	mux.Handle("/logout", s.page(http.HandlerFunc(s.handleLogout)))
 	s.mountMiniProgram(mux)
@@ -139,6 +142,7 @@ type pageData struct {
 	OIDC     string
 	Embed    string
 	LinkOA   string
+	ScanMP   string
 	Me       *profile
 	Message  string
 	Detail   string
@@ -147,6 +151,7 @@ type pageData struct {
 
 func (s *site) render(w http.ResponseWriter, status int, name string, d pageData) {
 	d.URLs, d.Login, d.Embed, d.LinkOA, d.OIDC = s.urls, loginURL, embedURL, linkOAURL, oidcLoginURL
+	d.ScanMP = scanMPURL
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.log.Error("rendering a page failed", "page", name, "err", err)

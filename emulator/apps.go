@@ -28,6 +28,8 @@ type AppSpec struct {
 	Name           string         `json:"name,omitempty" yaml:"name,omitempty"`
 	CallbackDomain string         `json:"callback_domain,omitempty" yaml:"callback_domain,omitempty"`
 	OpenAccount    string         `json:"open_account,omitempty" yaml:"open_account,omitempty"`
+	// ServerSpec is the scan logins' part (scanapps.go).
+	ServerSpec `yaml:",inline"`
 }
 
 // App is a registered app, secret included: the control API is the
@@ -40,6 +42,7 @@ type App struct {
 	Name           string         `json:"name"`
 	CallbackDomain string         `json:"callback_domain"`
 	OpenAccount    string         `json:"open_account"`
+	ServerSpec
 }
 
 func (a App) String() string {
@@ -58,6 +61,7 @@ type app struct {
 	name           string
 	callbackDomain string
 	openAccount    string
+	server         ServerSpec
 	cb             callback // parsed callbackDomain
 
 	secret atomic.Pointer[string]
@@ -77,7 +81,7 @@ type app struct {
 }
 
 func (a *app) public() App {
-	return App{AppID: a.appid, Secret: *a.secret.Load(), Type: a.typ, Name: a.name, CallbackDomain: a.callbackDomain, OpenAccount: a.openAccount}
+	return App{AppID: a.appid, Secret: *a.secret.Load(), Type: a.typ, Name: a.name, CallbackDomain: a.callbackDomain, OpenAccount: a.openAccount, ServerSpec: a.server}
 }
 
 // hasAppTokens reports whether the app type has app access tokens. Only
@@ -114,6 +118,7 @@ func validateAppSpec(s *AppSpec) []string {
 	} else if s.Type == wechat.AppTypeWebsite || s.Type == wechat.AppTypeOfficialAccount {
 		errs = append(errs, "callback_domain: required for website and official_account apps")
 	}
+	errs = append(errs, validateServerSpec(s.Type, &s.ServerSpec)...)
 	if s.OpenAccount != "" && !idPattern.MatchString(s.OpenAccount) {
 		errs = append(errs, "open_account: 1 to 64 characters of [A-Za-z0-9_-]")
 	}
@@ -141,7 +146,7 @@ func (e *Emulator) CreateApp(s AppSpec) (App, error) {
 		return App{}, invalid(errs...)
 	}
 	cb, _ := parseCallback(s.CallbackDomain)
-	a := &app{typ: s.Type, name: s.Name, callbackDomain: cb.String(), openAccount: s.OpenAccount, cb: cb}
+	a := &app{typ: s.Type, name: s.Name, callbackDomain: cb.String(), openAccount: s.OpenAccount, cb: cb, server: s.ServerSpec}
 	secret := s.Secret
 	if secret == "" {
 		secret = randomHex(16)

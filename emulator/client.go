@@ -222,3 +222,16 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 func (c *Client) ResetStats(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "/_emulator/stats", nil, nil)
 }
+
+// WXACodes lists the mini-program codes the emulator drew, newest first.
+func (c *Client) WXACodes(ctx context.Context) ([]WXACode, error) {
+	var out []WXACode
+	return out, c.do(ctx, http.MethodGet, "/_emulator/wxacodes", nil, &out)
+}
+
+// OpenWXACode scans a mini-program code as the user: the page, its scene
+// and a wx.login code.
+func (c *Client) OpenWXACode(ctx context.Context, id, userID string) (WXACodeOpened, error) {
+	var out WXACodeOpened
+	return out, c.do(ctx, http.MethodPost, "/_emulator/wxacodes/"+seg(id)+"/open", userRef{UserID: userID}, &out)
+}

@@ -73,6 +73,8 @@ type Emulator struct {
 	appTokens   map[string]*appToken
 	appTokSwept time.Time
 
+	wxacodes wxaCodes
+
 	faults faultTable
 	stats  statsTable
 }
@@ -217,7 +219,7 @@ const (
 	pathAvatar    = "/mmopen"
 )
 
-var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken}
+var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken, pathWXACode}
 
 var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar}
 
@@ -234,6 +236,7 @@ func (e *Emulator) routes() {
 		pathPhone:        e.handlePhoneNumber,
 		pathToken:        e.handleToken,
 		pathStableToken:  e.handleStableToken,
+		pathWXACode:      e.handleWXACode,
 	}
 	for p, h := range api {
 		m.Handle(p, e.api(p, h))

@@ -249,6 +249,8 @@ type pageData struct {
 	Expires    int64
 	Embedded   bool
 	IsUserInfo bool
+	// WXACode is the mini-program code the phone simulator focuses.
+	WXACode string
 }
 
 func (e *Emulator) grantPage(r *http.Request, g *grant, target string) pageData {

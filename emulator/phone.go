@@ -12,9 +12,10 @@ var assets embed.FS
 
 // assetTypes are the embedded files the emulator serves, with their types.
 var assetTypes = map[string]string{
-	"wxemu.css": "text/css; charset=utf-8",
-	"poll.js":   "text/javascript; charset=utf-8",
-	"phone.js":  "text/javascript; charset=utf-8",
+	"wxemu.css":     "text/css; charset=utf-8",
+	"poll.js":       "text/javascript; charset=utf-8",
+	"phone.js":      "text/javascript; charset=utf-8",
+	"phone-scan.js": "text/javascript; charset=utf-8",
 }
 
 func parsePages() (*template.Template, error) {
@@ -48,5 +49,9 @@ func (e *Emulator) handlePhone(w http.ResponseWriter, r *http.Request) {
 	if !idPattern.MatchString(uuid) {
 		uuid = ""
 	}
-	e.render(w, http.StatusOK, "phone", false, pageData{Title: "微信 · wxemu phone", UUID: uuid})
+	wxacode := r.URL.Query().Get("wxacode")
+	if !idPattern.MatchString(wxacode) {
+		wxacode = ""
+	}
+	e.render(w, http.StatusOK, "phone", false, pageData{Title: "微信 · wxemu phone", UUID: uuid, WXACode: wxacode})
 }

@@ -79,6 +79,24 @@ var (
 	errCallbackPending    = defineError(http.StatusServiceUnavailable, "callback_pending", "the login is still being completed; reload the page")
 )
 
+// Scan logins (scan*.go): mini-program code and follow-the-account.
+var (
+	errScanExpired       = defineError(http.StatusGone, "scan_expired", "this login code has expired or was already used; start the login again in the browser")
+	errScanWrongBrowser  = defineError(http.StatusForbidden, "scan_wrong_browser", "this login was started in another browser; a scan login ends in the browser where it started")
+	errScanTaken         = defineError(http.StatusConflict, "scan_taken", "someone else already scanned this login code; start the login again in the browser")
+	errScanState         = defineError(http.StatusConflict, "scan_state", "this login is no longer waiting for that step; start the login again in the browser")
+	errScanBusy          = defineError(http.StatusConflict, "scan_busy", "this login is being changed by another request; try again")
+	errInvalidScan       = defineError(http.StatusBadRequest, "invalid_scan", "id must be the id of a scan login this gateway started")
+	errInvalidSeq        = defineError(http.StatusBadRequest, "invalid_seq", "seq must be the seq of the previous answer")
+	errInvalidMethod     = defineError(http.StatusBadRequest, "invalid_method", "method must be miniprogram (mini-program code) or follow (the official account's QR code)")
+	errScanLoginOff      = defineError(http.StatusBadRequest, "scan_login_off", "this app does not offer scan login; the operator turns it on with scan_page (miniprogram) or follow_login (official_account)")
+	errNoScanLogin       = defineError(http.StatusNotFound, "no_scan_login", "no app offers this scan login; the operator turns it on with scan_page (miniprogram) or follow_login (official_account)")
+	errMissingScene      = defineError(http.StatusBadRequest, "missing_scene", "set \"scene\" to options.scene (decodeURIComponent(options.scene)) of the page the code opened")
+	errInvalidScene      = defineError(http.StatusBadRequest, "invalid_scene", "the scene was not made by this gateway; pass options.scene exactly (after decodeURIComponent)")
+	errWrongApp          = defineError(http.StatusBadRequest, "wrong_app", "this login code belongs to another app")
+	errInvalidConfirmTok = defineError(http.StatusForbidden, "invalid_confirm_token", "this confirm_token does not belong to this scan; scan the code again")
+)
+
 // errorKind is one entry of the catalogue.
 type errorKind struct {
 	Status  int

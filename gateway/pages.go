@@ -14,7 +14,7 @@ import (
 // referrer.
 func (s *Server) htmlHeaders(w http.ResponseWriter, frameAncestors string) {
 	h := w.Header()
-	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-src " +
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-src " +
 		s.openOrigin() + "; frame-ancestors " + frameAncestors
 	h.Set("Content-Security-Policy", csp)
 	if frameAncestors == "'none'" {

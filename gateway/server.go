@@ -75,6 +75,8 @@ type Server struct {
 	// lastReload is when the keyring was last re-read for an unknown key
 	// (unix nanoseconds).
 	lastReload atomic.Int64
+	// scans wakes waiting scan logins (scan.go).
+	scans scanHub
 }
 
 // New builds a gateway from opt.
@@ -266,6 +268,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /auth/wechat/authorize", s.handleWebAuthorize)
 	mux.HandleFunc("GET /auth/wechat/callback", s.handleCallback)
 	mux.HandleFunc("GET /auth/wechat/embed", s.handleEmbed)
+	mux.HandleFunc("GET /auth/wechat/scan", s.handleScanPage)
+	mux.HandleFunc("POST /auth/wechat/scan/start", s.handleScanStart)
+	mux.HandleFunc("GET /auth/wechat/scan/wait", s.handleScanWait)
+	mux.HandleFunc("POST /auth/miniprogram/scan", s.handleMiniProgramScan)
+	mux.HandleFunc("POST /auth/miniprogram/scan/confirm", s.handleMiniProgramScanConfirm)
+	mux.HandleFunc("POST /auth/miniprogram/scan/cancel", s.handleMiniProgramScanCancel)
 	mux.Handle("GET /auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
 	mux.HandleFunc("GET /auth/avatars/", s.handleAvatar)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)

@@ -52,3 +52,17 @@ type EmbedPage struct {
 type BreakoutPage struct {
 	Target string
 }
+
+// ScanPage is the data of the "scan" page: a mini-program code or an
+// official account's QR code, and the long-poll that waits for the scan.
+type ScanPage struct {
+	Title string
+	// Image is a data: URL of the code, built by the gateway from the
+	// image bytes (never from input), hence trusted as a URL.
+	Image   template.URL
+	Hint    string
+	Method  string
+	Minutes int
+	WaitURL string
+	Restart string // this page's URL, to start again
+}
