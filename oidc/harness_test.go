@@ -83,8 +83,13 @@ type stack struct {
 	cfg    *config.Config
 	kv     storage.KV
 	ckv    *countingKV
-	apps   map[string]emulator.App
-	logs   *syncBuffer
+	clock  testClock
+
+	db, cache string
+	keyring   *seal.Keyring
+	lookup    func(string) (string, bool)
+	apps      map[string]emulator.App
+	logs      *syncBuffer
 
 	mu      sync.Mutex
 	answers bytes.Buffer
@@ -92,9 +97,9 @@ type stack struct {
 }
 
 type stackOption struct {
-	yaml string // replaces the oidc section's top keys
-	db   string
-	kv   storage.KV
+	yaml  string // replaces the oidc section's top keys
+	db    string // a database URL; "" is SQLite in a temporary folder
+	cache string // a cache URL; "" is memory
 }
 
 func newStack(t testing.TB, opts ...func(*stackOption)) *stack {
@@ -192,11 +197,13 @@ apps:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	base := so.kv
-	if base == nil {
-		base = memory.NewKV()
-		t.Cleanup(func() { base.Close() })
+	var base storage.KV = memory.NewKV()
+	if so.cache != "" {
+		if base, err = storage.OpenKV(ctx, so.cache); err != nil {
+			t.Fatal(err)
+		}
 	}
+	t.Cleanup(func() { base.Close() })
 	s.ckv = &countingKV{KV: base, sets: map[string]int{}}
 	s.kv = s.ckv
 	var gwp atomic.Pointer[gateway.Server]
@@ -206,7 +213,7 @@ apps:
 		}
 		return nil
 	}})
-	s.gw, err = gateway.New(gateway.Options{Config: s.cfg, Store: st, KV: s.kv, Keyring: kr, Logger: logger, LookupEnv: lookup})
+	s.gw, err = gateway.New(gateway.Options{Config: s.cfg, Store: st, KV: s.kv, Keyring: kr, Logger: logger, LookupEnv: lookup, Now: s.clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +224,43 @@ apps:
 	}
 	gs.Config.Handler = s.gw
 	gs.Start()
+	s.db, s.cache, s.keyring, s.lookup = db, so.cache, kr, lookup
 	return s
+}
+
+// instance starts another gateway on the same database, cache and
+// keyring (its own connections, as another process would have) and
+// returns its URL. The issuer stays the first instance's URL.
+func (s *stack) instance() string {
+	s.t.Helper()
+	ctx := context.Background()
+	var st storage.Store
+	var err error
+	if strings.HasPrefix(s.db, "sqlite:") {
+		st, err = sqlite.Open(ctx, strings.TrimPrefix(s.db, "sqlite:"))
+	} else {
+		st, err = storage.Open(ctx, s.db)
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { st.Close() })
+	kv, err := storage.OpenKV(ctx, s.cache)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { kv.Close() })
+	logger := logging.New(s.logs, "text", slog.LevelDebug, logging.Options{})
+	gw, err := gateway.New(gateway.Options{Config: s.cfg, Store: st, KV: kv, Keyring: s.keyring, Logger: logger, LookupEnv: s.lookup, Now: s.clock.now})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := oidc.Mount(gw); err != nil {
+		s.t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	s.t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // note remembers a value that must never appear in logs.
@@ -493,4 +536,56 @@ func (s *stack) kvCount(t testing.TB) int {
 	s.ckv.mu.Lock()
 	defer s.ckv.mu.Unlock()
 	return s.ckv.sets["wxgate:oidc:ar:"]
+}
+
+// identity is the person's WeChat identity in one of the stack's apps.
+func (s *stack) identity(user, app string) emulator.Identity {
+	s.t.Helper()
+	id, err := s.emu.Identity(user, s.apps[app].AppID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return id
+}
+
+// postBearer sends a POST with a Bearer token and no body.
+func (s *stack) postBearer(path, tok string) (int, map[string]any, http.Header) {
+	s.t.Helper()
+	req, _ := http.NewRequest("POST", s.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return s.send(req)
+}
+
+// assertNoLeakExcept is assertNoLeak for values, where allowed may appear
+// in answers (a claim the operator turned on) but never in logs.
+func (s *stack) assertNoLeakExcept(allowed string, values ...string) {
+	s.t.Helper()
+	var rest []string
+	for _, v := range values {
+		if v != allowed {
+			rest = append(rest, v)
+		}
+	}
+	s.assertNoLeak(rest...)
+	if logs := s.logs.String() + libraryLog.String(); allowed != "" && strings.Contains(logs, allowed) {
+		s.t.Errorf("the log carries the released unionid")
+	}
+}
+
+// testClock is the gateway's clock: real time plus an offset tests move.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }
