@@ -21,12 +21,17 @@ import (
 // raw jscode2session calls per second with the same concurrency. Their
 // ratio is the gateway's cost (link the user, seal the session_key, start
 // a session). It also reports the logins' p50 and p99 latency.
+// db=sqlite-nogroup is SQLite with one transaction per write (group commit
+// off, as before it existed): the baseline of db=sqlite, in the same run.
 func BenchmarkLogin(b *testing.B) {
-	for _, db := range []string{"sqlite", "memory"} {
+	for _, db := range []string{"sqlite", "sqlite-nogroup", "memory"} {
 		b.Run("db="+db, func(b *testing.B) {
 			opts := []harnessOption{quiet(), withEmulator(emulator.Behaviour{JSCodeRateScope: "off"})}
-			if db == "memory" {
+			switch db {
+			case "memory":
 				opts = append(opts, withDatabase("memory"))
+			case "sqlite-nogroup":
+				opts = append(opts, withDatabase("sqlite:?_group_commit=0"))
 			}
 			benchLogin(b, newHarness(b, opts...))
 		})

@@ -173,8 +173,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	dir := t.TempDir()
 	db := hc.database
-	if db == "" {
+	switch {
+	case db == "":
 		db = "sqlite:" + dir + "/wxgate.db"
+	case strings.HasPrefix(db, "sqlite:?"): // parameters for a database in the temp dir
+		db = "sqlite:file:" + dir + "/wxgate.db" + strings.TrimPrefix(db, "sqlite:")
 	}
 	if !strings.Contains(hc.yaml, "security:") {
 		// Tests make many requests from one address: limits are off unless

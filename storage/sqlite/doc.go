@@ -18,8 +18,10 @@
 // URI sets one) and IMMEDIATE write transactions, so writers take the lock
 // when they begin instead of failing halfway. Writes go through one
 // connection, so writers of this process queue in Go and give up when their
-// context ends; readers use a pool of their own connections and never
-// block writers. Statements are prepared once: those of write transactions
+// context ends; the writes waiting together commit in one transaction, each
+// in a savepoint of its own, and each caller is answered after that commit
+// (group commit, group.go; the URI parameter _group_commit=0 turns it off).
+// Readers use a pool of their own connections and never block writers. Statements are prepared once: those of write transactions
 // at Open, reads on first use.
 //
 // The schema is embedded and migrated at Open in one transaction, recorded

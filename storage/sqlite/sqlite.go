@@ -41,6 +41,13 @@ type Store struct {
 	// wstmts holds the statements of write transactions, prepared at Open
 	// on the write connection and never changed after: see wtx.
 	wstmts map[string]*sql.Stmt
+
+	// Group commit (group.go): writes go to the writer goroutine on queue
+	// unless grouping is off (URI parameter _group_commit=0).
+	group      bool
+	queue      chan *writeReq
+	quit       chan struct{}
+	writerDone chan struct{}
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -112,6 +119,8 @@ func (t target) dsn(extra map[string]string) string {
 	q := url.Values{}
 	for k, v := range t.query {
 		switch k {
+		case "_group_commit":
+			// The store's own (group.go), not the driver's.
 		case "_txlock", "_foreign_keys", "_fk", "_journal_mode", "_journal", "_query_only", "_time_format", "_time_integer_format", "_inttotime", "_texttotime":
 			// The store's own, below (or not used: times are integers).
 		default:
@@ -123,6 +132,10 @@ func (t target) dsn(extra map[string]string) string {
 	}
 	q.Set("_foreign_keys", "1")
 	for k, v := range extra {
+		if k == "_pragma" {
+			q.Add(k, v) // after the caller's pragmas
+			continue
+		}
 		q.Set(k, v)
 	}
 	return t.uri + "?" + q.Encode()
@@ -141,7 +154,10 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 		}
 	}
 
-	wopts := map[string]string{"_txlock": "immediate"}
+	// temp_store=MEMORY keeps the statement and savepoint journals of
+	// write transactions (group commit runs each write in a savepoint) in
+	// memory rather than in temporary files.
+	wopts := map[string]string{"_txlock": "immediate", "_pragma": "temp_store(2)"}
 	if !t.memory {
 		wopts["_journal_mode"] = "WAL"
 		if !t.query.Has("_synchronous") && !t.query.Has("_sync") {
@@ -156,7 +172,12 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, r: w, stmts: map[string]*sql.Stmt{}, wstmts: map[string]*sql.Stmt{}}
+	group, err := t.groupCommit()
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	s := &Store{w: w, r: w, stmts: map[string]*sql.Stmt{}, wstmts: map[string]*sql.Stmt{}, group: group}
 	if err := connect(ctx, w, t.busyTimeout()); err != nil {
 		w.Close()
 		return nil, err
@@ -165,7 +186,7 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	for _, query := range writeStatements {
+	for _, query := range append(writeStatements[:len(writeStatements):len(writeStatements)], savepointStmt, releaseStmt, rollbackToStmt) {
 		st, err := w.PrepareContext(ctx, query)
 		if err != nil {
 			s.Close()
@@ -187,6 +208,10 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.group {
+		s.queue, s.quit, s.writerDone = make(chan *writeReq), make(chan struct{}), make(chan struct{})
+		go s.writer()
 	}
 	return s, nil
 }
@@ -255,6 +280,12 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if s.quit != nil {
+		// The writer answers the batch it runs, then stops; writes not yet
+		// taken fail with errClosed.
+		close(s.quit)
+		<-s.writerDone
 	}
 	s.stmtMu.Lock()
 	var errs []error
@@ -331,9 +362,15 @@ func (e updaterError) Error() string { return e.err.Error() }
 type wtx struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// ctx, when set, replaces the callers' contexts: in a group commit
+	// one caller giving up must not interrupt the others' transaction.
+	ctx context.Context
 }
 
 func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.ctx != nil {
+		ctx = t.ctx
+	}
 	if st, ok := t.stmts[query]; ok {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -341,6 +378,9 @@ func (t wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 }
 
 func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.ctx != nil {
+		ctx = t.ctx
+	}
 	if st, ok := t.stmts[query]; ok {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -348,6 +388,9 @@ func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 }
 
 func (t wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.ctx != nil {
+		ctx = t.ctx
+	}
 	if st, ok := t.stmts[query]; ok {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -355,17 +398,27 @@ func (t wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 }
 
 // write runs fn in an IMMEDIATE transaction on the write connection and
-// commits if it returns nil.
+// commits if it returns nil; it returns once the commit is done. With
+// group commit (the default), fn shares its transaction with the writes
+// that arrived together with it, inside a savepoint of its own (group.go).
 func (s *Store) write(ctx context.Context, op string, fn func(wtx) error) error {
 	if s.closed.Load() {
 		return errClosed
 	}
+	if s.group {
+		return s.send(ctx, op, fn)
+	}
+	return s.writeTx(ctx, op, fn)
+}
+
+// writeTx runs fn in a transaction of its own.
+func (s *Store) writeTx(ctx context.Context, op string, fn func(wtx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(ctx, op, err)
 	}
 	defer tx.Rollback()
-	if err := fn(wtx{tx, s.wstmts}); err != nil {
+	if err := fn(wtx{tx: tx, stmts: s.wstmts}); err != nil {
 		var ue updaterError
 		if errors.As(err, &ue) {
 			return ue.err
