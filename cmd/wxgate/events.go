@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wxgate/wxgate/config"
 	"github.com/wxgate/wxgate/storage"
@@ -113,9 +116,9 @@ func printEvents(w io.Writer, evs []storage.Event, asJSON bool) error {
 		sort.Strings(keys)
 		var d []string
 		for _, k := range keys {
-			d = append(d, k+"="+e.Detail[k])
+			d = append(d, escapeText(k)+"="+escapeText(e.Detail[k]))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Type, dash(e.UserID), dash(e.App), dash(e.IP), strings.Join(d, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), escapeText(e.Type), dash(escapeText(e.UserID)), dash(escapeText(e.App)), dash(escapeText(e.IP)), strings.Join(d, " "))
 	}
 	return tw.Flush()
 }
@@ -125,4 +128,39 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// escapeText makes outside text (user agents, reasons, anything a client
+// sent) safe for a terminal: control characters (the escape that starts
+// terminal control sequences, tabs and line breaks that would forge table
+// rows), Unicode format and separator characters that reorder or break
+// text (U+202E, U+2028) and backslashes are written as Go escapes (\x1b,
+// \n, \u202e, \\); invalid UTF-8 as \xNN. Printable text, Chinese
+// included, stays as it is.
+func escapeText(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case unsafeRune(r):
+			e := strconv.QuoteRuneToASCII(r)
+			b.WriteString(e[1 : len(e)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r == utf8.RuneError || r == '\\' || unicode.IsControl(r) ||
+		unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
