@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wxgate/wxgate/config"
@@ -32,5 +35,35 @@ func TestPublicURLIsNormalised(t *testing.T) {
 		if cfg.PublicURL != want {
 			t.Errorf("public_url %s loaded as %s, want %s", in, cfg.PublicURL, want)
 		}
+	}
+}
+
+// A keyring other users can read is refused outside dev mode and warned
+// about in dev mode.
+func TestKeyringPermissions(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys")
+	if err := os.WriteFile(keys, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) (string, bool) {
+		if k == "WEB_SECRET" {
+			return "0123456789abcdef0123456789abcdef", true
+		}
+		return "", false
+	}
+	if _, err := config.Parse([]byte(doc("keys_file: "+keys, webApp)), env); err != nil {
+		t.Fatalf("a 0600 keyring: %v", err)
+	}
+	if err := os.Chmod(keys, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Parse([]byte(doc("keys_file: "+keys, webApp)), env)
+	if _, ok := findProblem(problemsOf(t, err), "keys_file", "chmod 600"); !ok {
+		t.Fatalf("a 0644 keyring: %v", err)
+	}
+	cfg, err := config.Parse([]byte(doc("dev: true\nkeys_file: "+keys, webApp)), env)
+	if err != nil || !strings.Contains(strings.Join(cfg.Warnings, "\n"), "chmod 600") {
+		t.Fatalf("a 0644 keyring in dev mode: %v %q", err, cfg.Warnings)
 	}
 }

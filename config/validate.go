@@ -106,6 +106,7 @@ func (c *Config) check(lookupEnv func(string) (string, bool), derived bool, r *r
 	}
 	c.checkApps(lookupEnv, r)
 	c.checkStores(r)
+	c.checkDeployment(r)
 	if c.KeysFile == "" {
 		r.add("keys_file", "empty; set the path of the at-rest keyring (`wxgate keys init` creates it)")
 	}
