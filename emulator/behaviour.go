@@ -150,8 +150,9 @@ type Behaviour struct {
 	// POST body (form or JSON) when the query lacks them. Default off.
 	CheckSessionPostBody Switch `json:"checksession_post_body,omitempty" yaml:"checksession_post_body,omitempty"`
 	// StableForceTooSoon is stable_token's answer to a force_refresh less
-	// than 30 s after the previous one: "error" (default, 45011) or
-	// "current" (the current token, unchanged).
+	// than 30 s after the previous one: "current" (default: the current
+	// token, unchanged, as WeChat's documentation says: it "will not be
+	// refreshed") or "error" (45011).
 	StableForceTooSoon string `json:"stable_force_too_soon,omitempty" yaml:"stable_force_too_soon,omitempty"`
 	// RevokeOnCodeReuse revokes the tokens issued from an OAuth code when the
 	// code is presented again (RFC 6749 §4.1.2). Default off.
@@ -216,7 +217,7 @@ func (b Behaviour) Effective() Behaviour {
 		JSCodeRateScope:      RateScopeUser,
 		JSCodeRateLimit:      100,
 		CheckSessionPostBody: SwitchOff,
-		StableForceTooSoon:   TooSoonError,
+		StableForceTooSoon:   TooSoonCurrent,
 		RevokeOnCodeReuse:    SwitchOff,
 		BaseRevokesRefresh:   SwitchOff,
 		RotateRefreshToken:   SwitchOff,

@@ -44,6 +44,8 @@ type Emulator struct {
 	clock     *clock
 	salt      []byte
 	mux       *http.ServeMux
+	// encrypted remembers issued encrypted data for checkencryptedmsg.
+	encrypted encryptedLog
 	pages     *template.Template
 
 	appsMu sync.RWMutex
@@ -219,7 +221,8 @@ const (
 	pathAvatar    = "/mmopen"
 )
 
-var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken, pathWXACode}
+var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken, pathWXACode,
+	pathUserInfoOA, pathCheckEncrypted, pathPaidUnionID, pathResetSessionKey}
 
 var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar}
 
@@ -238,6 +241,7 @@ func (e *Emulator) routes() {
 		pathStableToken:  e.handleStableToken,
 		pathWXACode:      e.handleWXACode,
 	}
+	e.sdkRoutes(api)
 	for p, h := range api {
 		m.Handle(p, e.api(p, h))
 	}
@@ -252,7 +256,10 @@ func (e *Emulator) routes() {
 			http.Redirect(w, r, "/_emulator/phone", http.StatusFound)
 			return
 		}
-		http.NotFound(w, r)
+		// WeChat answers a path it does not serve as every API answers:
+		// HTTP 200 with an errcode (40066 "invalid url"), never a
+		// text/plain 404 an SDK cannot parse.
+		writeWeChatError(w, 40066, "")
 	})
 }
 

@@ -133,6 +133,7 @@ func (e *Emulator) miniProgramUserInfo(appid, userID, base string) (UserInfoPayl
 	if err != nil {
 		return UserInfoPayload{}, err
 	}
+	e.encrypted.note(appid, enc, e.clock.now())
 	return UserInfoPayload{EncryptedData: enc, IV: iv, RawData: string(raw), Signature: wechat.SignRawData(string(raw), sk)}, nil
 }
 
@@ -178,6 +179,7 @@ func (e *Emulator) MiniProgramPhoneNumber(appid, userID string) (PhonePayload, e
 		return PhonePayload{}, err
 	}
 	now := e.clock.now()
+	e.encrypted.note(b.app.appid, enc, now)
 	c := e.codes.issue(now, &code{kind: codePhone, b: b, expires: now.Add(codeTTL * time.Second)})
 	return PhonePayload{Code: c, EncryptedData: enc, IV: iv}, nil
 }

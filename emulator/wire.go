@@ -21,6 +21,8 @@ var errmsgs = map[int]string{
 	40164: "invalid ip, not in whitelist",
 	40226: "code blocked",
 	40243: "appsecret frozen",
+	40005: "invalid lang",
+	40066: "invalid url",
 	41001: "access_token missing",
 	41002: "appid missing",
 	41003: "refresh_token missing",
@@ -35,7 +37,10 @@ var errmsgs = map[int]string{
 	45011: "api minute-quota reach limit, must slower, retry next minute",
 	47001: "data format error",
 	48001: "api unauthorized",
+	43002: "require POST method",
 	87009: "invalid signature",
+	89002: "open not exists",
+	89300: "invalid trade",
 }
 
 // errmsgFor is the errmsg text of code; codes outside the table (injected
