@@ -76,7 +76,43 @@ func summarize(r io.Reader, w io.Writer) error {
 		fmt.Fprintf(w, "  %-58s %14s %-10s (%d, %s..%s)\n", k.bench, format(median(s)), k.unit, len(s), format(s[0]), format(s[len(s)-1]))
 	}
 	sideBySide(w, order, samples)
+	beforeAfter(w, order, samples)
 	return nil
+}
+
+// beforeAfter prints, for every pair of sub-benchmarks X/NAME=off (before:
+// the code as it was, kept behind an option) and X/NAME=on (after), both
+// medians and the factor of improvement: the ratio of rates (units ending
+// in /s), the inverse ratio of times (ns/op, *_ms); above 1 is better.
+func beforeAfter(w io.Writer, order []key, samples map[key][]float64) {
+	header := false
+	for _, k := range order {
+		prefix, ok := strings.CutSuffix(k.bench, "=off")
+		if !ok {
+			continue
+		}
+		on := key{k.pkg, prefix + "=on", k.unit}
+		after, found := samples[on]
+		if !found {
+			continue
+		}
+		before, now := median(sorted(samples[k])), median(sorted(after))
+		ratio := 0.0
+		switch {
+		case strings.HasSuffix(k.unit, "/s") && before > 0:
+			ratio = now / before
+		case (k.unit == "ns/op" || strings.HasSuffix(k.unit, "_ms")) && now > 0:
+			ratio = before / now
+		default:
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nBefore and after (medians; x = improvement, above 1 is better):\n")
+			header = true
+		}
+		fmt.Fprintf(w, "  %-40s %-10s before %10s  after %10s  x%s\n", k.pkg[strings.LastIndexByte(k.pkg, '/')+1:]+" "+prefix, k.unit,
+			format(before), format(now), strconv.FormatFloat(ratio, 'f', 2, 64))
+	}
 }
 
 // sideBySide prints, for every benchmark X/wxgate with a sibling X/other

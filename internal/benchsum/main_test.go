@@ -68,3 +68,31 @@ BenchmarkOther/wxgate-2 	 10	 100 ns/op
 		t.Errorf("a benchmark without a sibling is compared:\n%s", side)
 	}
 }
+
+// Sub-benchmarks X/NAME=off and X/NAME=on are printed as before and after.
+func TestBeforeAfter(t *testing.T) {
+	in := `pkg: example.com/store
+BenchmarkLogin/group=off-2 	 10	 100 logins/s	 40.0 p99_ms
+BenchmarkLogin/group=off-2 	 10	 120 logins/s	 60.0 p99_ms
+BenchmarkLogin/group=on-2 	 10	 300 logins/s	 20.0 p99_ms
+BenchmarkLogin/group=on-2 	 10	 360 logins/s	 30.0 p99_ms
+BenchmarkOther/x=on-2 	 10	 5 logins/s
+`
+	var out strings.Builder
+	if err := summarize(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	_, section, ok := strings.Cut(got, "Before and after")
+	if !ok {
+		t.Fatalf("no before/after section:\n%s", got)
+	}
+	for _, want := range []string{"store BenchmarkLogin/group", "110", "330", "x3.00", "50.00", "25.00", "x2.00"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("before/after lacks %q:\n%s", want, section)
+		}
+	}
+	if strings.Contains(section, "BenchmarkOther") {
+		t.Errorf("a benchmark without an =off sibling is in before/after:\n%s", section)
+	}
+}
