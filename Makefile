@@ -18,6 +18,12 @@ export WXGATE_TEST_POSTGRES_URL WXGATE_TEST_REDIS_URL
 # The wxgate-miniprogram npm package; its pinned dev tools (terser, acorn, typescript).
 MPCLIENT    := clients/miniprogram
 
+# Real OpenID relying parties the provider is checked against (interop/), and
+# the provider it is benchmarked against (only in `make bench`).
+OAUTH2_PROXY_VERSION := v7.15.6
+OPENIDCLIENT := interop/testdata/openidclient
+HYDRA_VERSION := v2.3.0
+
 .DEFAULT_GOAL := help
 
 .PHONY: help
@@ -40,7 +46,7 @@ test: deps vet lint race ## everything CI checks: installs/starts what tests nee
 # there) and pinned where it installs a version: add yours as a new deps-*
 # target and list it here.
 .PHONY: deps
-deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat deps-mpclient $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
+deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat deps-mpclient deps-oauth-proxy deps-openid-client $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
 
 .PHONY: deps-postgres
 deps-postgres: ## start PostgreSQL at 127.0.0.1:5432 when it is down (installs it when missing)
@@ -72,7 +78,7 @@ lint: $(STATICCHECK) ## gofmt check and staticcheck (installed into ./.bin if mi
 	$(STATICCHECK) ./...
 
 .PHONY: race
-race: sdkcompat deps-mpclient ## go test -race ./... (run `make deps` once first, or use `make test`)
+race: sdkcompat deps-mpclient deps-oauth-proxy deps-openid-client ## go test -race ./... (run `make deps` once first, or use `make test`)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: sdkcompat
@@ -87,6 +93,33 @@ deps-mpclient: deps-node $(MPCLIENT)/node_modules/.package-lock.json ## install 
 $(MPCLIENT)/node_modules/.package-lock.json: $(MPCLIENT)/package-lock.json
 	cd $(MPCLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
+.PHONY: deps-oauth-proxy
+deps-oauth-proxy: ## install oauth2-proxy (OAUTH2_PROXY_VERSION) into ./.bin for interop/'s test, unless it is there
+	@$(GO) version -m $(BIN)/oauth2-proxy 2>/dev/null | grep -q 'oauth2-proxy/v7[[:space:]]*$(OAUTH2_PROXY_VERSION)' || \
+		{ echo "installing oauth2-proxy $(OAUTH2_PROXY_VERSION) into $(BIN)"; \
+		  GOBIN=$(BIN) $(GO) install github.com/oauth2-proxy/oauth2-proxy/v7@$(OAUTH2_PROXY_VERSION); }
+
+.PHONY: deps-openid-client
+deps-openid-client: deps-node $(OPENIDCLIENT)/node_modules/.package-lock.json ## install openid-client (pinned in interop/testdata/openidclient) for interop/'s test
+
+$(OPENIDCLIENT)/node_modules/.package-lock.json: $(OPENIDCLIENT)/package-lock.json
+	cd $(OPENIDCLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: deps-hydra
+deps-hydra: $(BIN)/hydra-$(HYDRA_VERSION) ## build Ory Hydra (HYDRA_VERSION) into ./.bin for interop/'s benchmarks (make bench only)
+
+# Hydra's go.mod has replace directives, so `go install hydra@version` refuses
+# it: build the released module's source instead, with its own go.mod (its one
+# local replace, the generated API client, comes from the module proxy).
+$(BIN)/hydra-$(HYDRA_VERSION):
+	@mkdir -p $(BIN)
+	@echo "building Ory Hydra $(HYDRA_VERSION) into $@ (a few minutes, once)"
+	set -e; tmp=$$(mktemp -d); trap 'chmod -R u+w $$tmp; rm -rf $$tmp' EXIT; \
+	src=$$(cd $$tmp && GOFLAGS=-mod=mod $(GO) mod download -json github.com/ory/hydra/v2@$(HYDRA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	cp -r $$src $$tmp/hydra; chmod -R u+w $$tmp/hydra; \
+	cd $$tmp/hydra && $(GO) mod edit -dropreplace github.com/ory/hydra-client-go/v2 && \
+	GOFLAGS=-mod=mod $(GO) build -ldflags '-X github.com/ory/hydra/v2/driver/config.Version=$(HYDRA_VERSION)' -o $@ .
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 	@set -e; for pkg in $$($(GO) list ./...); do \
@@ -100,7 +133,7 @@ $(GITLEAKS):
 	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@latest
 
 .PHONY: bench
-bench: $(GITLEAKS) ## run the benchmarks (BENCHCOUNT runs each; gitleaks once) and print medians
+bench: $(GITLEAKS) deps-postgres deps-hydra ## run the benchmarks (BENCHCOUNT runs each; gitleaks once) and print medians
 	@mkdir -p $(BIN)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $$($(GO) list ./... | grep -v '/audit$$') | tee $(BIN)/bench.txt
 	$(GO) test -run '^$$' -bench 'Scan' -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./audit | tee -a $(BIN)/bench.txt
