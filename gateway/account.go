@@ -63,12 +63,23 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"user":      v,
-		"has_phone": len(u.Phone) > 0,
-		"linked":    linked,
-		"session":   map[string]any{"app": sess.App, "expires_in": s.sessionExpiresIn(sess)},
+	writeJSON(w, http.StatusOK, meAnswer{
+		User: v, HasPhone: len(u.Phone) > 0, Linked: linked,
+		Session: sessionInfo{App: sess.App, ExpiresIn: s.sessionExpiresIn(sess)},
 	})
+}
+
+// meAnswer is the JSON of GET /auth/me.
+type meAnswer struct {
+	User     userView    `json:"user"`
+	HasPhone bool        `json:"has_phone"`
+	Linked   []linkedApp `json:"linked"`
+	Session  sessionInfo `json:"session"`
+}
+
+type sessionInfo struct {
+	App       string `json:"app"`
+	ExpiresIn int64  `json:"expires_in"`
 }
 
 const timeFormat = "2006-01-02T15:04:05Z07:00"

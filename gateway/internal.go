@@ -43,5 +43,11 @@ func (s *Server) handleInternalToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, s.wechatFailure(a, "", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok.Reveal(), "expires_in": int64(left.Seconds())})
+	writeJSON(w, http.StatusOK, appTokenAnswer{AccessToken: tok.Reveal(), ExpiresIn: int64(left.Seconds())})
+}
+
+// appTokenAnswer is the JSON of GET /internal/wechat/access_token.
+type appTokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
 }

@@ -193,7 +193,7 @@ func (s *Server) handleMiniProgramDecrypt(w http.ResponseWriter, r *http.Request
 		delete(fields, "openId")
 		delete(fields, "unionId")
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": fields})
+	writeJSON(w, http.StatusOK, decryptAnswer{Data: fields})
 }
 
 // decryptFailure decides what a failed decryption means. The answer never
@@ -346,4 +346,10 @@ func (s *Server) handleMiniProgramPhone(w http.ResponseWriter, r *http.Request) 
 		"pure_phone_number": info.PurePhoneNumber,
 		"country_code":      info.CountryCode,
 	})
+}
+
+// decryptAnswer is the JSON of POST /auth/miniprogram/decrypt: the
+// decrypted fields, as WeChat wrote them.
+type decryptAnswer struct {
+	Data map[string]json.RawMessage `json:"data"`
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/wechat"
@@ -72,7 +73,7 @@ func (s *Server) oauthLogin(r *http.Request, a *app, code string) (loginAnswer, 
 
 // refreshTokenLife is WeChat's documented refresh_token lifetime (30 days;
 // it is not renewed by refreshing).
-const refreshTokenLife = 30 * 24 * 3600 * 1e9
+const refreshTokenLife = 30 * 24 * time.Hour
 
 func hasScope(t *wechat.UserToken, want wechat.Scope) bool {
 	for _, sc := range t.Scopes() {

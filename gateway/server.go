@@ -231,7 +231,7 @@ func (s *Server) reloadForUnknownKey(kr *seal.Keyring, sealed []byte) bool {
 	if !ok || slices.Contains(kr.KeyIDs(), id) {
 		return false
 	}
-	now := time.Now()
+	now := s.now()
 	if last := s.lastReload.Load(); last != 0 && now.Sub(time.Unix(0, last)) < 5*time.Second {
 		return false
 	}
@@ -392,7 +392,7 @@ func newID(prefix string) string {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, healthAnswer{Status: "ok"})
 }
 
 // handleReadyz reports whether the gateway can serve: storage reachable,
@@ -417,7 +417,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if !ready {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks})
+	writeJSON(w, status, readyAnswer{Ready: ready, Checks: checks})
 }
 
 // routeLabel is the metric label of a request's route: the path of the
@@ -439,4 +439,15 @@ func statusClass(code int) string {
 		code = http.StatusOK
 	}
 	return strconv.Itoa(code/100) + "xx"
+}
+
+// healthAnswer is the JSON of GET /healthz.
+type healthAnswer struct {
+	Status string `json:"status"`
+}
+
+// readyAnswer is the JSON of GET /readyz: each check's outcome.
+type readyAnswer struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks"`
 }

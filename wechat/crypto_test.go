@@ -6,19 +6,58 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// Vectors from ../shared/test-vectors.md (WeChat's official demo).
-const (
-	vecAppID      = "wx4f4bc4dec97d474b"
-	vecSessionKey = "tiihtNczf5v6AKRyjwEUhQ=="
-	vecIV         = "r7BXXKkLb8qrSNn05n0qiA=="
-	vecEncrypted  = "CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew=="
-	vecPlainSHA   = "3237d8a5dbd413523c194882c7156544d8a06e2afcc97383cc300c17bd09391b"
-	vecPlain      = `{"openId":"oGZUI0egBJY1zhBYw2KhdUfwVJJE","nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN","avatarUrl":"http://wx.qlogo.cn/mmopen/vi_32/aSKcBBPpibyKNicHNTMM0qJVh8Kjgiak2AHWr8MHM4WgMEm7GFhsf8OYrySdbvAMvTsw3mo8ibKicsnfN5pRjl1p8HQ/0","unionId":"ocMvos6NjeKLIBqg5Mr9QjxrP1FA","watermark":{"timestamp":1477314187,"appid":"wx4f4bc4dec97d474b"}}`
+// vectors are the published known-answer vectors (testdata/vectors.json:
+// WeChat's official demo and documentation).
+var vectors = loadVectors()
+
+type knownAnswers struct {
+	Decrypt struct {
+		AppID         string `json:"appid"`
+		SessionKey    string `json:"session_key"`
+		IV            string `json:"iv"`
+		EncryptedData string `json:"encrypted_data"`
+		Plaintext     string `json:"plaintext"`
+		PlainSHA256   string `json:"plaintext_sha256"`
+	} `json:"decrypt"`
+	RawDataSignature struct {
+		SessionKey string `json:"session_key"`
+		RawData    string `json:"raw_data"`
+		Signature  string `json:"signature"`
+	} `json:"raw_data_signature"`
+	SessionSignature []struct {
+		Key       string `json:"key"`
+		Message   string `json:"message"`
+		Signature string `json:"signature"`
+	} `json:"session_signature"`
+}
+
+func loadVectors() knownAnswers {
+	b, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
+	if err != nil {
+		panic("wechat tests: the known-answer vectors are missing: " + err.Error())
+	}
+	var v knownAnswers
+	if err := json.Unmarshal(b, &v); err != nil {
+		panic("wechat tests: testdata/vectors.json: " + err.Error())
+	}
+	return v
+}
+
+// The official encryptedData vector.
+var (
+	vecAppID      = vectors.Decrypt.AppID
+	vecSessionKey = vectors.Decrypt.SessionKey
+	vecIV         = vectors.Decrypt.IV
+	vecEncrypted  = vectors.Decrypt.EncryptedData
+	vecPlainSHA   = vectors.Decrypt.PlainSHA256
+	vecPlain      = vectors.Decrypt.Plaintext
 )
 
 func TestDecryptDataOfficialVector(t *testing.T) {
@@ -191,9 +230,8 @@ func TestCheckAge(t *testing.T) {
 }
 
 func TestRawDataSignature(t *testing.T) {
-	const raw = `{"nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN","avatarUrl":"http://wx.qlogo.cn/mmopen/vi_32/1vZvI39NWFQ9XM4LtQpFrQJ1xlgZxx3w7bQxKARol6503Iuswjjn6nIGBiaycAjAtpujxyzYsrztuuICqIM5ibXQ/0"}`
-	key := NewSessionKey("HyVFkGl5F5OQWJZZaNzBBg==")
-	const want = "75e81ceda165f4ffa64f4068af58c64b8f54b88c"
+	v := vectors.RawDataSignature
+	raw, key, want := v.RawData, NewSessionKey(v.SessionKey), v.Signature
 	if got := SignRawData(raw, key); got != want {
 		t.Fatalf("SignRawData = %s, want %s", got, want)
 	}
@@ -206,9 +244,12 @@ func TestRawDataSignature(t *testing.T) {
 }
 
 func TestSessionSignature(t *testing.T) {
-	tests := []struct{ key, msg, want string }{
-		{"o0q0otL8aEzpcZL/FT9WsQ==", `{"foo":"bar"}`, "654571f79995b2ce1e149e53c0a33dc39c0a74090db514261454e8dbe432aa0b"},
-		{"tiihtNczf5v6AKRyjwEUhQ==", "", "7154f9f8b4b76b92f541cbf0e37d48840fa06e5e42da92a6f80168a1516a4735"},
+	if len(vectors.SessionSignature) < 2 {
+		t.Fatal("testdata/vectors.json has too few session signature vectors")
+	}
+	var tests []struct{ key, msg, want string }
+	for _, v := range vectors.SessionSignature {
+		tests = append(tests, struct{ key, msg, want string }{v.Key, v.Message, v.Signature})
 	}
 	for _, tt := range tests {
 		if got := SessionSignature(NewSessionKey(tt.key), []byte(tt.msg)); got != tt.want {
