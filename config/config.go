@@ -186,12 +186,15 @@ type Security struct {
 // IP (seed 002) and per user, decrypt 30 per IP and 10 per user, phone 10
 // per IP and 5 per user.
 type RateLimits struct {
-	LoginIP     Rate `yaml:"login_ip"`
-	LoginUser   Rate `yaml:"login_user"`
-	DecryptIP   Rate `yaml:"decrypt_ip"`
-	DecryptUser Rate `yaml:"decrypt_user"`
-	PhoneIP     Rate `yaml:"phone_ip"`
-	PhoneUser   Rate `yaml:"phone_user"`
+	LoginIP Rate `yaml:"login_ip"`
+	// LoginFailedIP limits failed login attempts and bad signatures per
+	// client address.
+	LoginFailedIP Rate `yaml:"login_failed_ip"`
+	LoginUser     Rate `yaml:"login_user"`
+	DecryptIP     Rate `yaml:"decrypt_ip"`
+	DecryptUser   Rate `yaml:"decrypt_user"`
+	PhoneIP       Rate `yaml:"phone_ip"`
+	PhoneUser     Rate `yaml:"phone_user"`
 }
 
 // Rate is one rate-limit rule: Limit requests per Window.

@@ -492,7 +492,7 @@ func (c *Config) checkSecurity(r *report) {
 		}
 	}
 	rl := c.Security.RateLimits
-	for name, rate := range map[string]Rate{"login_ip": rl.LoginIP, "login_user": rl.LoginUser,
+	for name, rate := range map[string]Rate{"login_ip": rl.LoginIP, "login_failed_ip": rl.LoginFailedIP, "login_user": rl.LoginUser,
 		"decrypt_ip": rl.DecryptIP, "decrypt_user": rl.DecryptUser, "phone_ip": rl.PhoneIP, "phone_user": rl.PhoneUser} {
 		if rate.Limit < -1 {
 			r.add("security.rate_limits."+name+".limit", fmt.Sprintf("%d is not a limit; use a positive number, or -1 to turn the rule off", rate.Limit))

@@ -114,7 +114,7 @@ func newCluster(t testing.TB, o clusterOptions) *cluster {
 	for i := range o.n {
 		y := fmt.Sprintf("listen: 127.0.0.1:0\npublic_url: http://127.0.0.1:%d\nwechat:\n  api_base: %s\n  token_mode: %s\n  timeout: 5s\n"+
 			"database: %q\ncache: %q\nkeys_file: %s\ninternal:\n  api_key_env: INTERNAL_KEY\n"+
-			"security:\n  rate_limits:\n    login_ip: {limit: -1}\n    login_user: {limit: -1}\n    phone_ip: {limit: -1}\n    phone_user: {limit: -1}\n"+
+			"security:\n  rate_limits:\n    login_ip: {limit: -1}\n    login_failed_ip: {limit: -1}\n    login_user: {limit: -1}\n    phone_ip: {limit: -1}\n    phone_user: {limit: -1}\n"+
 			"apps:\n"+
 			"  - {name: mp, type: miniprogram, appid: %s, secret_env: SECRET_MP}\n"+
 			"  - {name: ios, type: mobile, appid: %s, secret_env: SECRET_IOS}\n",

@@ -183,7 +183,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		// Tests make many requests from one address: limits are off unless
 		// a test sets its own.
 		hc.yaml += "security:\n  rate_limits:\n"
-		for _, r := range []string{"login_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
+		for _, r := range []string{"login_ip", "login_failed_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
 			hc.yaml += "    " + r + ": {limit: -1}\n"
 		}
 	}

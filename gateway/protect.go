@@ -26,7 +26,7 @@ func (s *Server) setupProtections() error {
 	rules := ratelimit.DefaultRules()
 	rl := s.cfg.Security.RateLimits
 	over := map[string]config.Rate{
-		ratelimit.LoginIP: rl.LoginIP, ratelimit.LoginUser: rl.LoginUser,
+		ratelimit.LoginIP: rl.LoginIP, ratelimit.LoginFailedIP: rl.LoginFailedIP, ratelimit.LoginUser: rl.LoginUser,
 		ratelimit.DecryptIP: rl.DecryptIP, ratelimit.DecryptUser: rl.DecryptUser,
 		ratelimit.PhoneIP: rl.PhoneIP, ratelimit.PhoneUser: rl.PhoneUser,
 	}
@@ -72,8 +72,12 @@ func (s *Server) limit(r *http.Request, rule, key, app string) error {
 	return errRateLimited.Msg("too many requests; retry in %d seconds", d.RetryAfterSeconds()).After(d.RetryAfterSeconds())
 }
 
-// limitIP applies an IP rule to the request's client address.
+// limitIP applies an IP rule to the request's client address. Logins
+// (rule LoginIP) are limited by outcome: see limitLogin.
 func (s *Server) limitIP(r *http.Request, rule, app string) error {
+	if rule == ratelimit.LoginIP {
+		return s.limitLogin(r, app)
+	}
 	return s.limit(r, rule, ratelimit.AddrKey(s.clientAddr(r)), app)
 }
 
@@ -93,6 +97,9 @@ func (s *Server) verifySigned(r *http.Request, sess storage.Session, body []byte
 	if !ok || !a.cfg.SignRequests {
 		return nil
 	}
+	if err := s.peekFailures(r, sess.App); err != nil {
+		return err
+	}
 	err := s.signer.Verify(r.Context(), r, body, s.signingKey(sess.TokenHash))
 	if err == nil {
 		return nil
@@ -110,6 +117,7 @@ func (s *Server) verifySigned(r *http.Request, sess storage.Session, body []byte
 	case !errors.Is(err, signing.ErrBadSignature):
 		return storageFailure(err)
 	}
+	s.noteFailure(r)
 	s.metrics.replays.WithLabelValues(reason).Inc()
 	s.event(r.Context(), r, EventReplay, sess.UserID, sess.App, map[string]string{"reason": reason})
 	return errBadSignature.New()

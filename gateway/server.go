@@ -153,7 +153,7 @@ func New(opt Options) (*Server, error) {
 		// The gateway checks signatures itself (verifySigned).
 		AcceptSignedApps: true,
 	})
-	s.handler = s.middleware(s.routes())
+	s.handler = s.middleware(s.trackLoginOutcomes(s.routes()))
 	return s, nil
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/storage/memory"
+	_ "github.com/wxgate/wxgate/storage/redis"
 )
 
 // BenchmarkAllow is the cost of one rate-limit check on the memory KV,
@@ -28,6 +31,49 @@ func BenchmarkAllow(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, err := l.Allow(ctx, LoginIP, keys[i%len(keys)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPeek is the cost of a check that does not count (two reads).
+func BenchmarkPeek(b *testing.B) {
+	kv := memory.NewKV()
+	defer kv.Close()
+	l, err := New(Options{KV: kv, Key: NewKey(), Rules: []Rule{{Name: LoginIP, Limit: 1 << 30, Window: time.Hour}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := l.Peek(ctx, LoginIP, "198.51.100."+strconv.Itoa(i%256)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAllowRedis is one check on the Redis of WXGATE_TEST_REDIS_URL
+// (an INCR and a GET, two round trips), as instances sharing Redis pay it.
+func BenchmarkAllowRedis(b *testing.B) {
+	u := os.Getenv("WXGATE_TEST_REDIS_URL")
+	if u == "" {
+		b.Skip("WXGATE_TEST_REDIS_URL is not set")
+	}
+	kv, err := storage.OpenKV(context.Background(), u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	rule := "bench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	l, err := New(Options{KV: kv, Key: NewKey(), Rules: []Rule{{Name: rule, Limit: 1 << 30, Window: 10 * time.Second}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := l.Allow(ctx, rule, "198.51.100."+strconv.Itoa(i%256)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,22 +2,22 @@
 // gateway's costly endpoints (login, decryption, phone numbers), counting
 // in the shared KV so that every instance sees the same counts.
 //
-// # Algorithm: fixed windows
+// # Algorithm: sliding window counter
 //
 // Each rule allows Limit requests per Window. Time is cut into windows
 // aligned on the Unix epoch (every instance agrees on them), and each
-// (rule, key, window) has one counter, increased with storage.KV.Incr: one
-// atomic operation per check, exact under any concurrency, on one instance
-// or on many sharing Redis. A request is allowed while the count, itself
-// included, is at most Limit; refused requests count too, but cannot push
-// the end of the window back, so Decision.RetryAfter is always the time
-// left in the current window.
-//
-// Fixed windows allow a burst of up to 2×Limit around a window boundary
-// (Limit at the end of one window, Limit at the start of the next); over
-// any longer period the rate stays at Limit per Window, which is what
-// matters against guessing and quota exhaustion. A sliding-window estimate
-// would smooth the boundary at the price of a second KV read per request.
+// (rule, key, window) has one counter, increased with storage.KV.Incr. A
+// request is judged by an estimate of the requests of the last Window
+// (Cloudflare's sliding-window counter): the current window's count plus
+// the previous window's count weighted by the share of it the sliding
+// window still covers. That is one Incr and one Get per check, on one
+// instance or on many sharing Redis; it removes the 2×Limit burst that
+// fixed windows allow around a boundary, assuming the previous window's
+// requests were spread evenly. Allow counts every request, refused ones
+// too; Peek judges without counting, for limits counted by outcome (the
+// gateway checks failed and successful logins before a login and counts
+// the outcome afterwards). Decision.RetryAfter is when one more request
+// would fit.
 //
 // # Keys
 //
@@ -30,7 +30,9 @@
 //
 // When the KV fails, Allow refuses (Allowed false) and returns the error,
 // which wraps storage.ErrUnavailable when the KV is down; the gateway
-// answers 503. A limiter that let everything through while its store is
+// answers 503. A rule with FailOpen allows instead (still returning the
+// error): the gateway's success limit per address, whose refusal would
+// lock out everyone behind a shared address while one cache shard is down. A limiter that let everything through while its store is
 // down would switch itself off exactly when an attacker can make that
 // happen, and a gateway without its KV cannot keep login state or nonces
 // anyway.

@@ -36,7 +36,7 @@ func Example() {
 			continue
 		}
 		if !d.Allowed {
-			fmt.Println("429, Retry-After within a minute:", d.RetryAfterSeconds() <= 60)
+			fmt.Println("429, Retry-After within two minutes:", d.RetryAfterSeconds() <= 120)
 			continue
 		}
 		fmt.Println("allowed, remaining", d.Remaining)
@@ -45,7 +45,7 @@ func Example() {
 	// client: 198.51.100.20
 	// allowed, remaining 1
 	// allowed, remaining 0
-	// 429, Retry-After within a minute: true
+	// 429, Retry-After within two minutes: true
 }
 
 func ExampleAddrKey() {

@@ -74,8 +74,10 @@ func TestLimit(t *testing.T) {
 		{Allowed: true, Limit: 3, Remaining: 2},
 		{Allowed: true, Limit: 3, Remaining: 1},
 		{Allowed: true, Limit: 3, Remaining: 0},
-		{Allowed: false, Limit: 3, RetryAfter: 45 * time.Second},
-		{Allowed: false, Limit: 3, RetryAfter: 45 * time.Second},
+		// Refused requests count too: the current window's 4 must slide
+		// halfway out of the next window (45 s + 30 s) before one more fits.
+		{Allowed: false, Limit: 3, RetryAfter: 75 * time.Second},
+		{Allowed: false, Limit: 3, RetryAfter: 81 * time.Second},
 	} {
 		if got := allow(t, l, "test", "192.0.2.1"); got != want {
 			t.Fatalf("request %d: %+v, want %+v", i+1, got, want)
@@ -97,27 +99,78 @@ func TestRulesAreSeparate(t *testing.T) {
 	}
 }
 
-func TestWindowRollsOver(t *testing.T) {
+// The window slides: a burst at the end of one fixed window and another
+// at the start of the next do not add up to twice the limit, as they did
+// with fixed windows.
+func TestSlidingWindow(t *testing.T) {
 	l, _, c := newLimiter(t)
-	for range 4 {
-		allow(t, l, "test", "u1")
-	}
-	c.Set(start.Add(time.Minute - time.Nanosecond))
-	if d := allow(t, l, "test", "u1"); d.Allowed || d.RetryAfter != time.Nanosecond || d.RetryAfterSeconds() != 1 {
-		t.Fatalf("last instant of the window: %+v (Retry-After %d)", d, d.RetryAfterSeconds())
+	c.Set(start.Add(59 * time.Second))
+	for i := range 3 {
+		if d := allow(t, l, "test", "u1"); !d.Allowed {
+			t.Fatalf("request %d at the end of a window refused: %+v", i+1, d)
+		}
 	}
 	c.Set(start.Add(time.Minute))
-	if d := allow(t, l, "test", "u1"); !d.Allowed || d.Remaining != 2 {
-		t.Fatalf("first instant of the next window: %+v", d)
+	d := allow(t, l, "test", "u1")
+	if d.Allowed {
+		t.Fatalf("a 4th request a second later, in the next fixed window, was allowed: %+v", d)
 	}
-	// Windows are aligned on the epoch, not on the first request: a
-	// request late in a window does not get a whole window.
-	c.Set(start.Add(2*time.Minute + 50*time.Second))
+	// The previous window's 3 weigh (60-t)/60; with the refused one
+	// counted, one more fits once 3*(60-t)/60 + 1 + 1 <= 3: t = 40 s.
+	if d.RetryAfter != 40*time.Second {
+		t.Fatalf("Retry-After %v, want 40s", d.RetryAfter)
+	}
+	c.Set(start.Add(time.Minute + 39*time.Second))
+	if d, _ := l.Peek(context.Background(), "test", "u1"); d.Allowed {
+		t.Fatalf("allowed a second early: %+v", d)
+	}
+	c.Set(start.Add(time.Minute + 40*time.Second))
+	if d := allow(t, l, "test", "u1"); !d.Allowed {
+		t.Fatalf("refused at Retry-After: %+v", d)
+	}
+	// Two windows later nothing of the burst remains.
+	c.Set(start.Add(3 * time.Minute))
+	if d := allow(t, l, "test", "u1"); !d.Allowed || d.Remaining != 2 {
+		t.Fatalf("two windows later: %+v", d)
+	}
+	// Windows are aligned on the epoch: a burst late in a window with an
+	// empty previous one waits for the count to slide out of the next.
+	c.Set(start.Add(5*time.Minute + 50*time.Second))
 	for range 3 {
 		allow(t, l, "test", "u2")
 	}
-	if d := allow(t, l, "test", "u2"); d.Allowed || d.RetryAfter != 10*time.Second {
+	if d := allow(t, l, "test", "u2"); d.Allowed || d.RetryAfter != 40*time.Second {
 		t.Fatalf("late in a window: %+v", d)
+	}
+}
+
+// Peek tells without counting; a FailOpen rule allows when the KV fails.
+func TestPeekAndFailOpen(t *testing.T) {
+	l, _, _ := newLimiter(t, Rule{Name: "test", Limit: 2, Window: time.Minute})
+	for range 5 {
+		if d, err := l.Peek(context.Background(), "test", "k"); err != nil || !d.Allowed || d.Remaining != 1 {
+			t.Fatalf("Peek on an empty count: %+v %v", d, err)
+		}
+	}
+	allow(t, l, "test", "k")
+	if d, _ := l.Peek(context.Background(), "test", "k"); !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("Peek with one counted: %+v", d)
+	}
+	allow(t, l, "test", "k")
+	if d, _ := l.Peek(context.Background(), "test", "k"); d.Allowed {
+		t.Fatalf("Peek at the limit: %+v", d)
+	}
+	kv := memory.NewKV()
+	kv.Close()
+	for _, open := range []bool{false, true} {
+		l, err := New(Options{KV: kv, Key: NewKey(), Rules: []Rule{{Name: "r", Limit: 5, Window: time.Minute, FailOpen: open}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := l.Allow(context.Background(), "r", "k")
+		if err == nil || d.Allowed != open {
+			t.Fatalf("FailOpen %v with the KV down: %+v %v", open, d, err)
+		}
 	}
 }
 
@@ -281,8 +334,11 @@ func TestNew(t *testing.T) {
 			t.Errorf("default rule %s: %+v %v", name, r, ok)
 		}
 	}
-	if r, _ := l.Rule(LoginIP); r.Limit != 10 || r.Window != time.Minute {
-		t.Errorf("login_ip default %+v, want 10 a minute", r)
+	if r, _ := l.Rule(LoginFailedIP); r.Limit != 10 || r.Window != time.Minute || r.FailOpen {
+		t.Errorf("login_failed_ip default %+v, want 10 a minute, failing closed", r)
+	}
+	if r, _ := l.Rule(LoginIP); r.Limit != 600 || r.Window != time.Minute || !r.FailOpen {
+		t.Errorf("login_ip default %+v, want 600 a minute, failing open", r)
 	}
 }
 
