@@ -20,12 +20,12 @@ func TestPublicURLIsNormalised(t *testing.T) {
 		return "", false
 	}
 	for in, want := range map[string]string{
-		"HTTPS://Login.Example.COM":       "https://login.example.com",
+		"HTTPS://Login.Example.COM":        "https://login.example.com",
 		"https://LOGIN.example.com:443/Gw": "https://login.example.com/Gw",
-		"Http://LocalHost:8080":           "http://localhost:8080",
-		"http://127.0.0.1:80":             "http://127.0.0.1",
-		"HTTP://[::1]:8080":               "http://[::1]:8080",
-		"https://login.example.com:8443":  "https://login.example.com:8443",
+		"Http://LocalHost:8080":            "http://localhost:8080",
+		"http://127.0.0.1:80":              "http://127.0.0.1",
+		"HTTP://[::1]:8080":                "http://[::1]:8080",
+		"https://login.example.com:8443":   "https://login.example.com:8443",
 	} {
 		cfg, err := config.Parse([]byte(doc("public_url: "+in, webApp)), env)
 		if err != nil {

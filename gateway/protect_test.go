@@ -102,7 +102,7 @@ type failingKV struct{ storage.KV }
 var errKVDown = errors.Join(storage.ErrUnavailable, errors.New("dial tcp: connection refused"))
 
 func (failingKV) Incr(context.Context, string, time.Duration) (int64, error) { return 0, errKVDown }
-func (failingKV) Get(context.Context, string) ([]byte, error)                 { return nil, errKVDown }
+func (failingKV) Get(context.Context, string) ([]byte, error)                { return nil, errKVDown }
 
 func TestRateLimitsFailClosed(t *testing.T) {
 	h := newHarness(t, withYAML(limitsYAML))
