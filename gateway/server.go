@@ -280,6 +280,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /internal/wechat/access_token", s.handleInternalToken)
+	mux.HandleFunc("POST /internal/wechat/access_token/refresh", s.handleInternalTokenRefresh)
 	return s.unrouted(mux)
 }
 
