@@ -29,11 +29,17 @@ import (
 //     len, .length) are not a leak.
 
 var (
-	reLogCall   = regexp.MustCompile(`(?:\b(?:console|logger|log|logging|_logger|_log|LOG|LOGGER|Log|slog|logrus|zap|Logger)\s*(?:\.|::|->)\s*(?:log|info|debug|warn|warning|error|trace|fatal|notice|critical|exception|verbose|Print|Printf|Println|Info|Infof|Infow|Debug|Debugf|Debugw|Warn|Warnf|Error|Errorf|Fatal|Fatalf|Panic|Panicf|Log\w*|record|write)|\bprint|\bprintln|\bprintf|\berror_log|\bvar_dump|\bSystem\.(?:out|err)\.print(?:ln|f)?|\bConsole\.Write(?:Line)?|\bfmt\.(?:Print|Println|Printf)|\bDebug\.WriteLine|\bTrace\.WriteLine|\bputs)\s*\(`)
-	reIdentPath = regexp.MustCompile(`[$A-Za-z_][\w$]*(?:(?:\.|->|::)[$A-Za-z_][\w$]*)*`)
-	reLogFetch  = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|requests\.|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest\w*)|\.Get\(|\.Do\(|axios|\bfetch\(|\brequest\(|\bgot\(|getforobject|getforentity|postforobject|exchange\(|\.execute\(|\.get\(|\.post\(|->get\(|->post\(|::(get|post)\(|Get\w*Async(?:<[^>]*>)?\(|Post\w*Async(?:<[^>]*>)?\(|SendAsync\(|urllib)`)
-	reSanitize  = regexp.MustCompile(`(?i)(redact|mask|sanitiz|scrub|\.replace\w*\(|preg_replace|re\.sub|\blen\(|\.length\b|\.Length\b|\bbool\(|isset\(|empty\(|isBlank|isEmpty|\bstrlen\(|\bcount\(|!!)`)
-	reLogAnchor = regexp.MustCompile(`(?i)(log|print|console)`)
+	reLogCall    = regexp.MustCompile(`(?:\b(?:console|logger|log|logging|_logger|_log|LOG|LOGGER|Log|slog|logrus|zap|Logger)\s*(?:\.|::|->)\s*(?:log|info|debug|warn|warning|error|trace|fatal|notice|critical|exception|verbose|Print|Printf|Println|Info|Infof|Infow|Debug|Debugf|Debugw|Warn|Warnf|Error|Errorf|Fatal|Fatalf|Panic|Panicf|Log\w*|record|write)|\bprint|\bprintln|\bprintf|\berror_log|\bvar_dump|\bSystem\.(?:out|err)\.print(?:ln|f)?|\bConsole\.Write(?:Line)?|\bfmt\.(?:Print|Println|Printf)|\bDebug\.WriteLine|\bTrace\.WriteLine|\bputs)\s*\(`)
+	reIdentPath  = regexp.MustCompile(`[$A-Za-z_][\w$]*(?:(?:\.|->|::)[$A-Za-z_][\w$]*)*`)
+	reLogFetch   = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|requests\.|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest\w*)|\.Get\(|\.Do\(|axios|\bfetch\(|\brequest\(|\bgot\(|getforobject|getforentity|postforobject|exchange\(|\.execute\(|\.get\(|\.post\(|->get\(|->post\(|::(get|post)\(|Get\w*Async(?:<[^>]*>)?\(|Post\w*Async(?:<[^>]*>)?\(|SendAsync\(|urllib)`)
+	reSanitize   = regexp.MustCompile(`(?i)(redact|mask|sanitiz|scrub|\.replace\w*\(|preg_replace|re\.sub|\blen\(|\.length\b|\.Length\b|\bbool\(|isset\(|empty\(|isBlank|isEmpty|\bstrlen\(|\bcount\(|!!)`)
+)
+
+// wechatWordsInText and logAnchors are what a file must contain for the
+// analysis to run (plain substring tests, fast on any text).
+var (
+	wechatWordsInText = []string{"weixin", "Weixin", "WEIXIN", "wechat", "WeChat", "Wechat", "WECHAT", "2session", "2Session"}
+	logAnchors        = []string{"log", "Log", "LOG", "print", "Print", "console", "Console", "puts"}
 )
 
 // carrier accessors give a fetch's request URL: what the secret was sent in.
@@ -52,7 +58,8 @@ func secretLogs(name string, text []byte) []hit {
 	if !bytes.Contains(text, []byte("ecret")) && !bytes.Contains(text, []byte("ECRET")) {
 		return nil
 	}
-	if !reLogAnchor.Match(text) {
+	// Only files about WeChat: the secret in question is WeChat's.
+	if !containsAny(text, wechatWordsInText) || !containsAny(text, logAnchors) {
 		return nil
 	}
 	ext := strings.ToLower(filepath.Ext(name))
@@ -80,8 +87,18 @@ func (lf *logFlow) run() []hit {
 			continue
 		}
 		lf.enterFunc(line)
+		logs, assigns := logHint(line), strings.Contains(line, "=") || strings.Contains(line, " as ")
+		if !logs && !assigns {
+			continue
+		}
+		// Most statements neither name a secret nor use a tainted
+		// variable: a look at the raw text skips them cheaply.
+		if last, raw := lf.rawStatement(n); !lf.relevant(raw) {
+			n = last
+			continue
+		}
 		last, code := lf.statement(n)
-		if loc := reLogCall.FindStringIndex(code); loc != nil {
+		if loc := logCallIn(code, logs); loc != nil {
 			if lf.argsLeak(code[loc[1]:]) {
 				ls := lf.lines[n]
 				indent := len(line) - len(strings.TrimLeft(line, " \t"))
@@ -94,6 +111,35 @@ func (lf *logFlow) run() []hit {
 		n = last
 	}
 	return lf.hits
+}
+
+// logHint: a line that may hold a log or print call (a cheap test before
+// the pattern).
+func logHint(line string) bool {
+	for i := 0; i+3 <= len(line); i++ {
+		switch line[i] | 0x20 {
+		case 'l':
+			if line[i+1]|0x20 == 'o' && line[i+2]|0x20 == 'g' {
+				return true
+			}
+		case 'p':
+			if i+5 <= len(line) && strings.EqualFold(line[i:i+5], "print") || line[i+1] == 'u' && line[i+2] == 't' {
+				return true
+			}
+		case 'c':
+			if i+7 <= len(line) && strings.EqualFold(line[i:i+7], "console") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func logCallIn(code string, hinted bool) []int {
+	if !hinted {
+		return nil
+	}
+	return reLogCall.FindStringIndex(code)
 }
 
 func (lf *logFlow) lineText(n int) string {
@@ -139,6 +185,45 @@ func (lf *logFlow) statement(n int) (int, string) {
 		}
 	}
 	return last, b.String()
+}
+
+// rawStatement is statement without the code view: the raw lines of the
+// statement starting on line n, brackets counted roughly.
+func (lf *logFlow) rawStatement(n int) (int, string) {
+	line := lf.lineText(n)
+	depth := strings.Count(line, "(") + strings.Count(line, "[") - strings.Count(line, ")") - strings.Count(line, "]")
+	if depth <= 0 && !strings.HasSuffix(strings.TrimSpace(line), "{") {
+		return n, line
+	}
+	var b strings.Builder
+	b.WriteString(line)
+	last := n
+	lit := 0
+	if strings.HasSuffix(strings.TrimSpace(line), "{") {
+		lit = 1
+	}
+	for k := n + 1; k < len(lf.lines) && k < n+12 && depth+lit > 0; k++ {
+		l := lf.lineText(k)
+		b.WriteByte('\n')
+		b.WriteString(l)
+		depth += strings.Count(l, "(") + strings.Count(l, "[") - strings.Count(l, ")") - strings.Count(l, "]")
+		lit += strings.Count(l, "{") - strings.Count(l, "}")
+		last = k
+	}
+	return last, b.String()
+}
+
+// relevant: raw text naming a secret or a tainted variable.
+func (lf *logFlow) relevant(raw string) bool {
+	if strings.Contains(raw, "ecret") || strings.Contains(raw, "ECRET") {
+		return true
+	}
+	for v := range lf.vars {
+		if strings.Contains(raw, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // bracketDepth is what a line opens of ( [ and of { that start literals

@@ -393,7 +393,7 @@ var (
 // expression naming the session_key carries it. It returns whether the
 // line is done with.
 func (p *ptScan) tokenSink(n int, line string) bool {
-	if !strings.Contains(line, "(") || !reTokenSink.MatchString(line) {
+	if !strings.Contains(line, "(") || !tokenSinkHint(line) || !reTokenSink.MatchString(line) {
 		p.noteSessionKeyVar(line)
 		return false
 	}
@@ -422,13 +422,19 @@ func (p *ptScan) tokenSink(n int, line string) bool {
 	return false
 }
 
+// tokenSinkHint: a cheap test before reTokenSink.
+func tokenSinkHint(line string) bool {
+	return strings.Contains(line, "jwt") || strings.Contains(line, "JWT") || strings.Contains(line, "Jwt") ||
+		strings.Contains(line, "laim") || strings.Contains(line, "ookie") || strings.Contains(line, "OOKIE")
+}
+
 // carriesSessionKey: a line naming the session_key (not a server-side
 // session's) or a variable holding it.
 func (p *ptScan) carriesSessionKey(l string) bool {
 	if strings.Contains(l, "$_SESSION") || strings.Contains(l, "req.session") || strings.Contains(l, "ctx.session") {
 		return false
 	}
-	if reSessionKeyWord.MatchString(l) {
+	if (strings.Contains(l, "ession") || strings.Contains(l, "ESSION")) && reSessionKeyWord.MatchString(l) {
 		return true
 	}
 	for v := range p.skVars {
