@@ -29,10 +29,10 @@ import (
 //     len, .length) are not a leak.
 
 var (
-	reLogCall    = regexp.MustCompile(`(?:\b(?:console|logger|log|logging|_logger|_log|LOG|LOGGER|Log|slog|logrus|zap|Logger)\s*(?:\.|::|->)\s*(?:log|info|debug|warn|warning|error|trace|fatal|notice|critical|exception|verbose|Print|Printf|Println|Info|Infof|Infow|Debug|Debugf|Debugw|Warn|Warnf|Error|Errorf|Fatal|Fatalf|Panic|Panicf|Log\w*|record|write)|\bprint|\bprintln|\bprintf|\berror_log|\bvar_dump|\bSystem\.(?:out|err)\.print(?:ln|f)?|\bConsole\.Write(?:Line)?|\bfmt\.(?:Print|Println|Printf)|\bDebug\.WriteLine|\bTrace\.WriteLine|\bputs)\s*\(`)
-	reIdentPath  = regexp.MustCompile(`[$A-Za-z_][\w$]*(?:(?:\.|->|::)[$A-Za-z_][\w$]*)*`)
-	reLogFetch   = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|requests\.|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest\w*)|\.Get\(|\.Do\(|axios|\bfetch\(|\brequest\(|\bgot\(|getforobject|getforentity|postforobject|exchange\(|\.execute\(|\.get\(|\.post\(|->get\(|->post\(|::(get|post)\(|Get\w*Async(?:<[^>]*>)?\(|Post\w*Async(?:<[^>]*>)?\(|SendAsync\(|urllib)`)
-	reSanitize   = regexp.MustCompile(`(?i)(redact|mask|sanitiz|scrub|\.replace\w*\(|preg_replace|re\.sub|\blen\(|\.length\b|\.Length\b|\bbool\(|isset\(|empty\(|isBlank|isEmpty|\bstrlen\(|\bcount\(|!!)`)
+	reLogCall   = regexp.MustCompile(`(?:\b(?:console|logger|log|logging|_logger|_log|LOG|LOGGER|Log|slog|logrus|zap|Logger)\s*(?:\.|::|->)\s*(?:log|info|debug|warn|warning|error|trace|fatal|notice|critical|exception|verbose|Print|Printf|Println|Info|Infof|Infow|Debug|Debugf|Debugw|Warn|Warnf|Error|Errorf|Fatal|Fatalf|Panic|Panicf|Log\w*|record|write)|\bprint|\bprintln|\bprintf|\berror_log|\bvar_dump|\bSystem\.(?:out|err)\.print(?:ln|f)?|\bConsole\.Write(?:Line)?|\bfmt\.(?:Print|Println|Printf)|\bDebug\.WriteLine|\bTrace\.WriteLine|\bputs)\s*\(`)
+	reIdentPath = regexp.MustCompile(`[$A-Za-z_][\w$]*(?:(?:\.|->|::)[$A-Za-z_][\w$]*)*`)
+	reLogFetch  = regexp.MustCompile(`(?i)(file_get_contents|curl_exec|requests\.|urlopen|httpx\.|\bhttp\.(Get|Post|NewRequest\w*)|\.Get\(|\.Do\(|axios|\bfetch\(|\brequest\(|\bgot\(|getforobject|getforentity|postforobject|exchange\(|\.execute\(|\.get\(|\.post\(|->get\(|->post\(|::(get|post)\(|Get\w*Async(?:<[^>]*>)?\(|Post\w*Async(?:<[^>]*>)?\(|SendAsync\(|urllib)`)
+	reSanitize  = regexp.MustCompile(`(?i)(redact|mask|sanitiz|scrub|\.replace\w*\(|preg_replace|re\.sub|\blen\(|\.length\b|\.Length\b|\bbool\(|isset\(|empty\(|isBlank|isEmpty|\bstrlen\(|\bcount\(|!!)`)
 )
 
 // wechatWordsInText and logAnchors are what a file must contain for the
