@@ -63,8 +63,11 @@ func secretLogs(name string, text []byte) []hit {
 		return nil
 	}
 	ext := strings.ToLower(filepath.Ext(name))
-	lf := &logFlow{text: text, lines: splitLines(text), vars: map[string]logTaint{}, local: map[string]bool{},
+	lf := &logFlow{text: text, lines: splitLines(text), funcs: map[string]bool{},
 		js: ext == ".js" || ext == ".ts" || ext == ".mjs" || ext == ".cjs"}
+	// Two passes: the first learns which functions return a value built
+	// from the secret (a URL helper), the second reports.
+	lf.run()
 	return lf.run()
 }
 
@@ -72,6 +75,8 @@ type logFlow struct {
 	text       []byte
 	lines      []lineSpan
 	js         bool
+	funcs      map[string]bool // functions returning a value built from the secret, kept across passes
+	cur        string          // the function being read
 	vars       map[string]logTaint
 	local      map[string]bool
 	inFunc     bool
@@ -80,6 +85,7 @@ type logFlow struct {
 }
 
 func (lf *logFlow) run() []hit {
+	lf.vars, lf.local, lf.hits, lf.inFunc, lf.cur = map[string]logTaint{}, map[string]bool{}, nil, false, ""
 	for n := 0; n < len(lf.lines); n++ {
 		line := lf.lineText(n)
 		trim := strings.TrimSpace(line)
@@ -88,7 +94,8 @@ func (lf *logFlow) run() []hit {
 		}
 		lf.enterFunc(line)
 		logs, assigns := logHint(line), strings.Contains(line, "=") || strings.Contains(line, " as ")
-		if !logs && !assigns {
+		returns := lf.cur != "" && strings.HasPrefix(trim, "return ")
+		if !logs && !assigns && !returns {
 			continue
 		}
 		// Most statements neither name a secret nor use a tainted
@@ -104,6 +111,10 @@ func (lf *logFlow) run() []hit {
 				indent := len(line) - len(strings.TrimLeft(line, " \t"))
 				lf.hits = append(lf.hits, hit{kind: KindSecretLogged, start: ls.start + indent, end: ls.end,
 					msg: "backend code writes a value built from the AppSecret (a URL, a request, the secret itself) to a log or standard output"})
+			}
+		} else if returns && strings.HasPrefix(strings.TrimSpace(code), "return ") {
+			if lf.refsSecret(strings.TrimSpace(code)[len("return "):], true) {
+				lf.funcs[lf.cur] = true
 			}
 		} else {
 			lf.assign(code)
@@ -149,9 +160,11 @@ func (lf *logFlow) lineText(n int) string {
 // enterFunc forgets the variables of the function that a new definition
 // at its indentation (or further out) ends.
 func (lf *logFlow) enterFunc(line string) {
-	if _, ok := funcDef(line); !ok && !reRouteHandler.MatchString(line) {
+	name, ok := funcDef(line)
+	if !ok && !reRouteHandler.MatchString(line) {
 		return
 	}
+	lf.cur = name
 	indent := indentOf(line)
 	if lf.inFunc && indent <= lf.funcIndent {
 		for v := range lf.local {
@@ -220,6 +233,11 @@ func (lf *logFlow) relevant(raw string) bool {
 	}
 	for v := range lf.vars {
 		if strings.Contains(raw, v) {
+			return true
+		}
+	}
+	for f := range lf.funcs {
+		if strings.Contains(raw, f) {
 			return true
 		}
 	}
@@ -304,6 +322,9 @@ func (lf *logFlow) refsSecret(code string, whole bool) bool {
 				return true
 			}
 		}
+		if lf.funcs[parts[len(parts)-1]] && strings.HasPrefix(strings.TrimLeft(code[loc[1]:], " "), "(") {
+			return true // a call of a function returning the secret in a value
+		}
 		t := lf.vars[parts[0]]
 		switch {
 		case t == ltValue:
@@ -321,6 +342,10 @@ func (lf *logFlow) refsSecret(code string, whole bool) bool {
 func (lf *logFlow) argsLeak(args string) bool {
 	if reSanitize.MatchString(args) {
 		return false
+	}
+	// What a fetch answers is logged, not what it was given.
+	if loc := reLogFetch.FindStringIndex(args); loc != nil {
+		args = args[:loc[0]]
 	}
 	for _, loc := range reIdentPath.FindAllStringIndex(args, -1) {
 		parts := splitPath(args[loc[0]:loc[1]])
