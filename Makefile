@@ -5,6 +5,7 @@ BIN         := $(CURDIR)/.bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 GITLEAKS    := $(BIN)/gitleaks
+GITLEAKS_VERSION := v8.30.1
 FUZZTIME    ?= 15s
 BENCHTIME   ?= 2s
 BENCHCOUNT  ?= 5
@@ -130,7 +131,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 	done
 
 $(GITLEAKS):
-	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@latest
+	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
 
 .PHONY: bench
 bench: $(GITLEAKS) deps-postgres deps-hydra ## run the benchmarks (BENCHCOUNT runs each; gitleaks once) and print medians
@@ -139,6 +140,17 @@ bench: $(GITLEAKS) deps-postgres deps-hydra ## run the benchmarks (BENCHCOUNT ru
 	$(GO) test -run '^$$' -bench 'Scan' -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./audit | tee -a $(BIN)/bench.txt
 	$(GO) test -run '^$$' -bench 'Gitleaks' -benchtime 1x -count 1 ./audit | tee -a $(BIN)/bench.txt
 	@$(GO) run ./internal/benchsum < $(BIN)/bench.txt
+
+# The 1 GiB tree bench-memory scans (generated once, about 1 GiB on disk).
+BENCH_TREE  ?= $(BIN)/bench-tree-1g
+
+.PHONY: bench-memory
+bench-memory: ## scan a generated 1 GiB tree with wxgate scan and print its peak memory (RSS) and speed
+	$(GO) build -o $(BIN)/wxgate ./cmd/wxgate
+	@test -d $(BENCH_TREE) || $(GO) run ./audit/internal/cmd/benchgen -out $(BENCH_TREE) -mb 1024
+	@command -v /usr/bin/time >/dev/null || { echo "bench-memory needs /usr/bin/time (apt-get install time)"; exit 1; }
+	@/usr/bin/time -f 'wxgate scan, 1 GiB tree: %e s elapsed, peak RSS %M KiB' $(BIN)/wxgate scan --format json $(BENCH_TREE) > $(BIN)/bench-memory.json 2> $(BIN)/bench-memory.txt; \
+		code=$$?; tail -1 $(BIN)/bench-memory.txt; test $$code -le 1
 
 .PHONY: clean
 clean: ## remove build output
