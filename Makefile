@@ -47,7 +47,7 @@ test: deps vet lint race ## everything CI checks: installs/starts what tests nee
 # there) and pinned where it installs a version: add yours as a new deps-*
 # target and list it here.
 .PHONY: deps
-deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat deps-mpclient deps-oauth-proxy deps-openid-client $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
+deps: deps-postgres deps-redis deps-node deps-chromium sdkcompat deps-mpclient deps-oauth-proxy deps-openid-client deps-ops $(STATICCHECK) ## install or start what the tests need (each deps-* target is one)
 
 .PHONY: deps-postgres
 deps-postgres: ## start PostgreSQL at 127.0.0.1:5432 when it is down (installs it when missing)
@@ -87,6 +87,11 @@ sdkcompat: deps-node $(SDKCOMPAT)/node_modules/.package-lock.json ## install the
 
 $(SDKCOMPAT)/node_modules/.package-lock.json: $(SDKCOMPAT)/package-lock.json
 	cd $(SDKCOMPAT) && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: deps-ops
+deps-ops: ## install systemd-analyze and promtool when missing (Debian systemd, prometheus), for deploy/'s tests
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null; }
+	@command -v promtool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 .PHONY: deps-mpclient
 deps-mpclient: deps-node $(MPCLIENT)/node_modules/.package-lock.json ## install the mini-program client's pinned dev tools (npm ci)

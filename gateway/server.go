@@ -107,6 +107,7 @@ func New(opt Options) (*Server, error) {
 		s.hc = wechat.NewHTTPClient(time.Duration(s.cfg.WeChat.Timeout))
 	}
 	s.metrics = newMetrics()
+	s.registerOpsMetrics()
 	// Every WeChat call is measured: a copy of the client with an
 	// instrumented transport, so the caller's client stays as it was.
 	hc := *s.hc
