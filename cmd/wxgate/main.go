@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -68,7 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	err := c.run(ctx, args[1:], stdout, stderr)
+	ew := &usageWriter{Writer: stderr}
+	err := c.run(ctx, args[1:], stdout, ew)
 	var ee exitError
 	switch {
 	case err == nil:
@@ -77,10 +80,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.As(err, &ee):
 		return ee.code
+	case ew.flagError:
+		// The flag package has printed the error and the usage already.
+		return 2
 	default:
-		fmt.Fprintf(stderr, "wxgate %s: %v\n", args[0], err)
+		// Errors of the packages behind a command may start with the
+		// command's own name ("demo: ..."): say it once.
+		msg, _ := strings.CutPrefix(err.Error(), args[0]+": ")
+		fmt.Fprintf(stderr, "wxgate %s: %s\n", args[0], msg)
 		return 1
 	}
+}
+
+// usageWriter is the stderr a command gets; it notes whether the flag
+// package reported a parse error (which it prints itself, with the usage),
+// so that run does not print it a second time.
+type usageWriter struct {
+	io.Writer
+	flagError bool
+}
+
+// flagErrorPrefixes start the messages of the flag package's parse errors.
+var flagErrorPrefixes = []string{"flag provided but not defined", "invalid value", "invalid boolean", "bad flag syntax", "flag needs an argument"}
+
+func (w *usageWriter) Write(p []byte) (int, error) {
+	for _, pre := range flagErrorPrefixes {
+		if bytes.HasPrefix(p, []byte(pre)) {
+			w.flagError = true
+		}
+	}
+	return w.Writer.Write(p)
 }
 
 func usage(w io.Writer) {
@@ -102,8 +131,13 @@ func newFlagSet(name, synopsis, description string, stderr io.Writer) *flag.Flag
 	fs := flag.NewFlagSet("wxgate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: wxgate %s %s\n\n%s\n\nFlags:\n", name, synopsis, description)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: %s\n\n%s\n", strings.TrimSpace("wxgate "+name+" "+synopsis), description)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprint(stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }

@@ -45,6 +45,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
+		if fs.NArg() == 1 && *cfgPath == "" {
+			return fmt.Errorf("unexpected argument %s: name the configuration file with --config: wxgate serve --config %s", fs.Arg(0), fs.Arg(0))
+		}
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if *cfgPath == "" {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -18,15 +19,47 @@ var versionCommand = command{
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		rev := "unknown"
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" {
-					rev = s.Value
-				}
-			}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 		}
-		fmt.Fprintf(stdout, "wxgate %s (%s, %s)\n", version, runtime.Version(), rev)
+		bi, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(version, bi))
 		return nil
 	},
+}
+
+// versionLine is what `wxgate version` prints: the version set at build
+// time, else the module version Go recorded (a tagged `go install` gives
+// v1.2.3, a build in a checkout "(devel)"), then the Go version and the
+// commit with its time, "+dirty" when the checkout had changes.
+func versionLine(set string, bi *debug.BuildInfo) string {
+	v, commit, when, dirty := set, "", "", false
+	if bi != nil {
+		if v == "dev" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	parts := []string{runtime.Version()}
+	switch {
+	case commit == "":
+		parts = append(parts, "commit unknown (built without VCS information)")
+	case dirty:
+		parts = append(parts, "commit "+commit+"+dirty")
+	default:
+		parts = append(parts, "commit "+commit)
+	}
+	if when != "" {
+		parts = append(parts, when)
+	}
+	return "wxgate " + v + " (" + strings.Join(parts, ", ") + ")"
 }
