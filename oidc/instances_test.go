@@ -153,6 +153,25 @@ func TestSigningKeyRotation(t *testing.T) {
 	if kidOf(t, oldToken) == kidOf(t, str(body, "id_token")) || oldID.Subject != newID.Subject {
 		t.Error("the rotation did not change the signing key")
 	}
+	// `wxgate keys retire` drops the old keyring key: the previous signing
+	// key stays published and the provider keeps signing.
+	retired, err := rotated.Retire(s.keyring.ActiveKeyID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.gw.SetKeyring(retired)
+	verifier3, challenge := pkce()
+	q = s.callback(b.authorize(s.authURL("client_id", "site", "redirect_uri", siteCallback, "response_type", "code", "scope", "openid",
+		"state", "y", "code_challenge", challenge, "code_challenge_method", "S256"), ""), siteCallback)
+	if st, body := s.exchange(q.Get("code"), verifier3, siteCallback, "site", siteSecret); st != 200 {
+		t.Fatalf("after retiring the old keyring key: %d %v", st, body)
+	}
+	if n := len(s.jwks().Keys); n != 2 {
+		t.Errorf("after retiring the old keyring key the JWKS has %d keys, want 2", n)
+	}
+	if _, err := v.Verify(ctx, oldToken); err != nil {
+		t.Errorf("an id_token from before the rotation, after the retirement: %v", err)
+	}
 }
 
 func kidOf(t *testing.T, jws string) string {

@@ -158,7 +158,10 @@ func TestAlgorithmConfusion(t *testing.T) {
 			if p, err := base64.RawURLEncoding.DecodeString(strings.Split(at, ".")[1]); err != nil || json.Unmarshal(p, &claims) != nil {
 				t.Fatalf("access token payload: %v", err)
 			}
-			for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id"} {
+			if claims["scope"] != "openid profile offline_access" || claims["client_id"] != "site" {
+				t.Errorf("JWT access token scope/client_id: %v", claims)
+			}
+			for _, k := range []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "auth_time", "amr"} {
 				if claims[k] == nil {
 					t.Errorf("JWT access token lacks %s: %v", k, claims)
 				}

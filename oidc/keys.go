@@ -40,10 +40,14 @@ const (
 
 // storedKey is one signing key as stored.
 type storedKey struct {
-	ID      string    `json:"kid"`
-	Alg     string    `json:"alg"`
-	SealKey string    `json:"seal_key"` // the keyring key it belongs to
-	Private []byte    `json:"private"`  // PKCS #8, sealed
+	ID      string `json:"kid"`
+	Alg     string `json:"alg"`
+	SealKey string `json:"seal_key"` // the keyring key it belongs to
+	Private []byte `json:"private"`  // PKCS #8, sealed
+	// Public is the PKIX public key, in the clear: a replaced key stays
+	// published even after `wxgate keys retire` dropped the keyring key
+	// its private half is sealed under.
+	Public  []byte    `json:"public"`
 	Created time.Time `json:"created"`
 	// RetireAt is when a replaced key leaves the JWKS; zero for the
 	// current key.
@@ -185,7 +189,9 @@ func (m *keyManager) rotate(kr *seal.Keyring, rec keyRecord, now time.Time) (key
 	var next keyRecord
 	for _, k := range rec.Keys {
 		if k.RetireAt.IsZero() {
-			k.RetireAt = now.Add(m.retire)
+			// Replaced: only its public half is kept, so nothing stays
+			// sealed under a keyring key that may be retired next.
+			k.RetireAt, k.Private = now.Add(m.retire), nil
 		}
 		if now.Before(k.RetireAt) {
 			next.Keys = append(next.Keys, k)
@@ -215,7 +221,11 @@ func (m *keyManager) rotate(kr *seal.Keyring, rec keyRecord, now time.Time) (key
 	if err != nil {
 		return next, err
 	}
-	next.Keys = append(next.Keys, storedKey{ID: kid, Alg: string(m.alg), SealKey: kr.ActiveKeyID(), Private: sealed, Created: now.UTC()})
+	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return next, err
+	}
+	next.Keys = append(next.Keys, storedKey{ID: kid, Alg: string(m.alg), SealKey: kr.ActiveKeyID(), Private: sealed, Public: pub, Created: now.UTC()})
 	m.host.Logger().Info("made a new OpenID signing key", "kid", kid, "alg", string(m.alg), "previous_keys_published", len(next.Keys)-1)
 	return next, nil
 }
@@ -227,6 +237,17 @@ func (m *keyManager) load(kr *seal.Keyring, rec keyRecord, raw []byte, now time.
 	var curSeal string
 	for _, k := range rec.Keys {
 		if !k.RetireAt.IsZero() && !now.Before(k.RetireAt) {
+			continue
+		}
+		alg := jose.SignatureAlgorithm(k.Alg)
+		if !k.RetireAt.IsZero() {
+			// A replaced key is only published: its public half suffices.
+			p, err := x509.ParsePKIXPublicKey(k.Public)
+			if err != nil {
+				m.host.Logger().Warn("a previous OpenID signing key cannot be read and is no longer published", "kid", k.ID, "err", err)
+				continue
+			}
+			pub = append(pub, &publicKey{id: k.ID, alg: alg, pub: p})
 			continue
 		}
 		der, err := kr.Open(k.Private, sealAAD(k.ID))
@@ -241,12 +262,9 @@ func (m *keyManager) load(kr *seal.Keyring, rec keyRecord, raw []byte, now time.
 		if !ok {
 			return fmt.Errorf("oidc: signing key %s is not a signing key", k.ID)
 		}
-		alg := jose.SignatureAlgorithm(k.Alg)
 		pub = append(pub, &publicKey{id: k.ID, alg: alg, pub: signer.Public()})
-		if k.RetireAt.IsZero() {
-			cur = &signingKey{id: k.ID, alg: alg, priv: signer}
-			curSeal = k.SealKey
-		}
+		cur = &signingKey{id: k.ID, alg: alg, priv: signer}
+		curSeal = k.SealKey
 	}
 	if cur == nil {
 		return errors.New("oidc: the signing-key record has no current key")

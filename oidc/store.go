@@ -65,6 +65,7 @@ var (
 	_ op.Storage                        = (*store)(nil)
 	_ op.CanSetUserinfoFromRequest      = (*store)(nil)
 	_ op.CanTerminateSessionFromRequest = (*store)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*store)(nil)
 )
 
 type ctxKey int
@@ -521,6 +522,23 @@ func (s *store) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intros
 
 func (s *store) GetPrivateClaimsFromScopes(ctx context.Context, userID, clientID string, scopes []string) (map[string]any, error) {
 	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest adds to JWT access tokens what RFC 9068
+// §2.2 lists beyond the registered claims: scope, auth_time and amr.
+func (s *store) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	g, err := grantOf(req)
+	if err != nil {
+		return nil, err
+	}
+	c := map[string]any{"scope": strings.Join(req.GetScopes(), " ")}
+	if !g.AuthTime.IsZero() {
+		c["auth_time"] = g.AuthTime.Unix()
+	}
+	if len(g.AMR) > 0 {
+		c["amr"] = g.AMR
+	}
+	return c, nil
 }
 
 func (s *store) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
