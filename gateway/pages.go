@@ -75,10 +75,27 @@ func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, kind *err
 	s.page(w, kind.Status, "error", web.ErrorPage{Title: title, Message: msg, Code: kind.Code, Retry: retry}, "'none'")
 }
 
-// stateExpired is the one page of a spent, expired or replayed state.
-func (s *Server) stateExpired(w http.ResponseWriter, r *http.Request) {
-	s.callbackError(w, r, errStateExpired, "This login link has expired or was already used",
-		"Login links work once and for ten minutes. Start the login again.", "")
+// pageText is the title and text of a browser-login error page.
+type pageText struct{ title, msg string }
+
+// callbackPages are the pages of the browser-login states' errors (one
+// page each: a spent, expired or replayed state all show state_expired's).
+var callbackPages = map[*errorKind]pageText{
+	errStateMissing: {"The login link is missing its state", "This page is only reached from WeChat's login page. Start the login again."},
+	errStateInvalid: {"The login link is not valid", "Its state was not issued by this site. Start the login again."},
+	errStateCookieMissing: {"This login was started in another browser",
+		"The login must end in the browser where it started, with cookies enabled. Start the login again here."},
+	errStateExpired: {"This login link has expired or was already used", "Login links work once and for ten minutes. Start the login again."},
+	errStateMismatch: {"This login was started in another browser",
+		"Someone may have sent you a login link of their own. Nobody was logged in. Start the login again yourself."},
+	errAppNotConfigured: {"This login cannot be completed", "The app it was started for is no longer configured."},
+	errLoginDeclined:    {"Login declined", "WeChat says the login was not authorized. Nobody was logged in."},
+}
+
+// callbackPage shows the page of a browser-login state's error.
+func (s *Server) callbackPage(w http.ResponseWriter, r *http.Request, kind *errorKind, retry string) {
+	p := callbackPages[kind]
+	s.callbackError(w, r, kind, p.title, p.msg, retry)
 }
 
 // kindOf is the catalogue entry of err; errInternal for anything else.

@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/wxgate/wxgate/ratelimit"
 	"github.com/wxgate/wxgate/session"
-	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/web"
 	"github.com/wxgate/wxgate/wechat"
 )
@@ -285,168 +282,112 @@ func (s *Server) embedAncestors() string {
 	return strings.TrimSpace("'self' " + strings.Join(s.cfg.Web.AllowedOrigins, " "))
 }
 
-// callbackOutcome is what the cache remembers of a finished callback, for
-// a duplicate of it.
-type callbackOutcome struct {
-	Pending  bool   `json:"p,omitempty"`
-	Binding  []byte `json:"b"`
-	CodeHash []byte `json:"c"`
-	Token    []byte `json:"t,omitempty"` // sealed session token
-	Expires  int64  `json:"e,omitempty"`
-	ReturnTo string `json:"r,omitempty"`
-	Flow     string `json:"f,omitempty"`
-	Error    string `json:"x,omitempty"` // the failure's code, to show the same page again
-}
-
 // handleCallback is GET /auth/wechat/callback?code=&state=, where WeChat
 // sends the browser back. Order matters: the state is checked against this
 // browser's binding before the code is touched; the code is exchanged
 // exactly once; a duplicate callback (WeChat sometimes calls back twice)
 // gets the first one's outcome instead of a 40163 error; the browser ends
-// on return_to, never on a URL that still carries the code.
+// on return_to, never on a URL that still carries the code. The state
+// machine is callbackFlow (browserlogin.go).
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Referrer-Policy", "no-referrer") // the URL holds the code
+	w.Header().Set("Referrer-Policy", "no-referrer") // the URL holds the code
 	noStore(w)
 	ctx := r.Context()
 	q := r.URL.Query()
 	state, code := q.Get("state"), q.Get("code")
-	if state == "" {
-		s.callbackError(w, r, errStateMissing, "The login link is missing its state", "This page is only reached from WeChat's login page. Start the login again.", "")
+	switch {
+	case state == "":
+		s.callbackPage(w, r, errStateMissing, "")
 		return
-	}
-	if len(state) != stateLen || !wechat.ValidState(state) {
-		s.callbackError(w, r, errStateInvalid, "The login link is not valid", "Its state was not issued by this site. Start the login again.", "")
+	case len(state) != stateLen || !wechat.ValidState(state):
+		s.callbackPage(w, r, errStateInvalid, "")
 		return
 	}
 	c, err := r.Cookie(s.bindingCookieName())
 	if err != nil || c.Value == "" {
-		s.callbackError(w, r, errStateCookieMissing, "This login was started in another browser",
-			"The login must end in the browser where it started, with cookies enabled. Start the login again here.", "")
+		s.callbackPage(w, r, errStateCookieMissing, "")
 		return
 	}
-	binding := hashBinding(c.Value)
-	codeHash := sha256.Sum256([]byte(code))
-	claim, _ := json.Marshal(callbackOutcome{Pending: true, Binding: binding, CodeHash: codeHash[:]})
-	first, err := s.kv.SetNX(ctx, callbackKey(state), claim, callbackTTL)
+	flow := s.newCallbackFlow(state, c.Value, code)
+	first, err := flow.claim(ctx)
 	if err != nil {
-		s.pageError(w, r, storageFailure(err))
-		return
-	}
-	if !first {
-		s.duplicateCallback(w, r, state, binding, codeHash[:])
-		return
-	}
-	raw, err := s.kv.Take(ctx, stateKey(state))
-	if errors.Is(err, storage.ErrNotFound) {
-		s.kv.Delete(context.WithoutCancel(ctx), callbackKey(state))
-		s.stateExpired(w, r)
-		return
-	}
-	if err != nil {
-		s.pageError(w, r, storageFailure(err))
-		return
-	}
-	var rec loginState
-	if err := json.Unmarshal(raw, &rec); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if subtle.ConstantTimeCompare(rec.Binding, binding) != 1 {
-		s.log.Warn("login state used from another browser: possible login CSRF", "app", rec.App, "ip", s.clientIP(r))
-		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: "state_mismatch"})
-		s.callbackError(w, r, errStateMismatch, "This login was started in another browser",
-			"Someone may have sent you a login link of their own. Nobody was logged in. Start the login again yourself.", "")
+	if !first {
+		s.duplicateCallback(w, r, flow)
+		return
+	}
+	rec, err := flow.take(ctx)
+	if err != nil {
+		if kindOf(err) == errStateMismatch {
+			s.log.Warn("login state used from another browser: possible login CSRF", "app", rec.App, "ip", s.clientIP(r))
+		}
+		s.callbackFailed(w, r, err, "")
 		return
 	}
 	a, ok := s.apps.byName[rec.App]
-	if ok {
-		if err := s.limitIP(r, ratelimit.LoginIP, a.Name()); err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-	}
 	if !ok {
-		s.callbackError(w, r, errAppNotConfigured, "This login cannot be completed", "The app it was started for is no longer configured.", "")
+		s.callbackPage(w, r, errAppNotConfigured, "")
+		return
+	}
+	if err := s.limitIP(r, ratelimit.LoginIP, a.Name()); err != nil {
+		s.pageError(w, r, err)
 		return
 	}
 	retry := s.retryURL(rec)
 	if code == "" {
-		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: "login_declined"})
-		s.callbackError(w, r, errLoginDeclined, "Login declined", "WeChat says the login was not authorized. Nobody was logged in.", retry)
+		flow.fail(ctx, errLoginDeclined)
+		s.callbackPage(w, r, errLoginDeclined, retry)
 		return
 	}
 	ans, err := s.oauthLogin(r, a, code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
-		errCode := outcomeLabel(err)
-		s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Error: errCode})
-		s.log.Warn("browser login failed", "app", a.Name(), "error", errCode, "cause", errString(err))
+		flow.fail(ctx, kindOf(err))
+		s.log.Warn("browser login failed", "app", a.Name(), "error", outcomeLabel(err), "cause", errString(err))
 		s.callbackError(w, r, kindOf(err), "Login failed", callbackMessage(err), retry)
 		return
 	}
 	// Session fixation: whatever session this browser held before is
 	// ended; the login starts a new one.
 	s.endBrowserSession(r)
-	sealed, err := s.keyring().Seal([]byte(ans.Token), []byte(callbackKey(state)))
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
 	exp := s.now().Add(time.Duration(ans.ExpiresIn) * time.Second)
-	s.finishCallback(ctx, state, callbackOutcome{Binding: binding, CodeHash: codeHash[:], Token: sealed, Expires: exp.Unix(), ReturnTo: rec.ReturnTo, Flow: rec.Flow})
-	s.completeBrowserLogin(w, r, ans.Token, exp, rec.ReturnTo, rec.Flow)
-}
-
-// finishCallback records a callback's outcome for its duplicates.
-func (s *Server) finishCallback(ctx context.Context, state string, o callbackOutcome) {
-	b, _ := json.Marshal(o)
-	if err := s.kv.Set(context.WithoutCancel(ctx), callbackKey(state), b, callbackTTL); err != nil {
+	if err := flow.succeed(ctx, ans.Token, exp, rec); err != nil {
 		s.log.Warn("remembering a callback's outcome failed", "err", err)
 	}
+	s.completeBrowserLogin(w, r, ans.Token, exp, rec.ReturnTo, rec.Flow)
 }
 
 // duplicateCallback answers a second callback for a state: the same
 // browser with the same code gets the first callback's outcome (waiting a
 // little if it is still running); anything else logs in nobody.
-func (s *Server) duplicateCallback(w http.ResponseWriter, r *http.Request, state string, binding, codeHash []byte) {
+func (s *Server) duplicateCallback(w http.ResponseWriter, r *http.Request, flow *callbackFlow) {
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	wait := 25 * time.Millisecond
-	for {
-		raw, err := s.kv.Get(ctx, callbackKey(state))
-		var o callbackOutcome
-		if err != nil || json.Unmarshal(raw, &o) != nil {
-			s.stateExpired(w, r)
-			return
-		}
-		if subtle.ConstantTimeCompare(o.Binding, binding) != 1 || !bytes.Equal(o.CodeHash, codeHash) {
-			s.log.Warn("a spent login state was replayed", "ip", s.clientIP(r))
-			s.stateExpired(w, r)
-			return
-		}
-		if !o.Pending {
-			if o.Error != "" {
-				s.callbackError(w, r, kindByCode(o.Error), "Login failed", "The login did not complete. Start it again.", "")
-				return
-			}
-			tok, err := s.keyring().Open(o.Token, []byte(callbackKey(state)))
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			s.log.Info("duplicate callback answered with the first one's session")
-			s.completeBrowserLogin(w, r, string(tok), time.Unix(o.Expires, 0), o.ReturnTo, o.Flow)
-			return
-		}
-		select {
-		case <-ctx.Done():
-			s.pageError(w, r, errCallbackPending.New())
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 500*time.Millisecond)
+	d, err := flow.await(ctx)
+	switch {
+	case errors.Is(err, errReplayed):
+		s.log.Warn("a spent login state was replayed", "ip", s.clientIP(r))
+		s.callbackPage(w, r, errStateExpired, "")
+	case err != nil:
+		s.callbackFailed(w, r, err, "")
+	case d.Failed != nil:
+		s.callbackError(w, r, d.Failed, "Login failed", "The login did not complete. Start it again.", "")
+	default:
+		s.log.Info("duplicate callback answered with the first one's session")
+		s.completeBrowserLogin(w, r, d.Token, d.Expires, d.ReturnTo, d.Flow)
 	}
+}
+
+// callbackFailed shows the page of a callback's error: a page of its own
+// for the browser-login states, else the error page.
+func (s *Server) callbackFailed(w http.ResponseWriter, r *http.Request, err error, retry string) {
+	if k := kindOf(err); callbackPages[k] != (pageText{}) {
+		s.callbackPage(w, r, k, retry)
+		return
+	}
+	s.pageError(w, r, err)
 }
 
 // completeBrowserLogin gives the browser its session and sends it on.
