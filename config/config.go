@@ -165,6 +165,11 @@ type Internal struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	// APIKeyFile is a file that holds the key.
 	APIKeyFile string `yaml:"api_key_file"`
+	// Listen, if set, is the address (host:port) of a listener of its own
+	// for /internal/ and /metrics (and /healthz, /readyz), which the
+	// public listener then no longer serves. Use a loopback or private
+	// address.
+	Listen string `yaml:"listen"`
 }
 
 // Security holds the request protections: whose X-Forwarded-For to

@@ -2,9 +2,11 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -46,6 +48,28 @@ func (c *Config) checkDeployment(r *report) {
 		}
 	}
 	c.checkKeysFile(r)
+	c.checkInternalListen(r)
+}
+
+// checkInternalListen checks internal.listen: host:port, not the public
+// listener's address, and a warning off loopback and private networks.
+func (c *Config) checkInternalListen(r *report) {
+	l := c.Internal.Listen
+	if l == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(l)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		r.add("internal.listen", shown(l)+" is not host:port; write e.g. 127.0.0.1:9090")
+		return
+	}
+	if l == c.Listen && port != "0" {
+		r.add("internal.listen", "is the same address as listen; give the internal listener its own, e.g. 127.0.0.1:9090")
+	}
+	ip := net.ParseIP(host)
+	if host == "" || ip != nil && ip.IsUnspecified() || ip != nil && !ip.IsLoopback() && !ip.IsPrivate() || ip == nil && !isLoopback(host) {
+		r.warn("internal.listen", shown(l)+" may be reachable from outside: /internal/ hands out app access tokens (behind its key) and /metrics shows traffic; prefer a loopback or private address")
+	}
 }
 
 // checkKeysFile refuses a keyring that users other than the gateway's can

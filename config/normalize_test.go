@@ -67,3 +67,29 @@ func TestKeyringPermissions(t *testing.T) {
 		t.Fatalf("a 0644 keyring in dev mode: %v %q", err, cfg.Warnings)
 	}
 }
+
+func TestInternalListen(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "WEB_SECRET" {
+			return "0123456789abcdef0123456789abcdef", true
+		}
+		return "", false
+	}
+	cfg, err := config.Parse([]byte(doc("internal:\n  listen: 127.0.0.1:9090", webApp)), env)
+	if err != nil || cfg.Internal.Listen != "127.0.0.1:9090" || len(cfg.Warnings) != 0 {
+		t.Fatalf("loopback internal.listen: %v %q", err, cfg.Warnings)
+	}
+	cfg, err = config.Parse([]byte(doc("internal:\n  listen: 0.0.0.0:9090", webApp)), env)
+	if err != nil || !strings.Contains(strings.Join(cfg.Warnings, "\n"), "may be reachable from outside") {
+		t.Fatalf("internal.listen on every interface: %v %q", err, cfg.Warnings)
+	}
+	for y, msg := range map[string]string{
+		"internal:\n  listen: nope":                                   "not host:port",
+		"listen: 127.0.0.1:8080\ninternal:\n  listen: 127.0.0.1:8080": "same address as listen",
+	} {
+		_, err := config.Parse([]byte(doc(y, webApp)), env)
+		if _, ok := findProblem(problemsOf(t, err), "internal.listen", msg); !ok {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
+}

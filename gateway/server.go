@@ -154,7 +154,7 @@ func New(opt Options) (*Server, error) {
 		// The gateway checks signatures itself (verifySigned).
 		AcceptSignedApps: true,
 	})
-	s.handler = s.middleware(s.trackLoginOutcomes(s.routes()))
+	s.handler = s.middleware(s.publicOnly(s.trackLoginOutcomes(s.routes())))
 	return s, nil
 }
 

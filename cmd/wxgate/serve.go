@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -109,6 +110,19 @@ func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, l
 		return fmt.Errorf("listening on %s: %w (set listen: or WXGATE_LISTEN to a free address)", cfg.Listen, err)
 	}
 	srv := httpserver.New(httpserver.Options{Handler: gw, Log: log, ErrorLevel: slog.LevelWarn})
+	// internal.listen: /internal/ and /metrics on a listener of their own.
+	var isrv *http.Server
+	ierrc := make(chan error, 1)
+	if cfg.Internal.Listen != "" {
+		iln, err := net.Listen("tcp", cfg.Internal.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on %s: %w (set internal.listen or WXGATE_INTERNAL_LISTEN to a free address)", cfg.Internal.Listen, err)
+		}
+		isrv = httpserver.New(httpserver.Options{Handler: gw.InternalHandler(), Log: log, ErrorLevel: slog.LevelWarn})
+		go func() { ierrc <- isrv.Serve(iln) }()
+		log.Info("wxgate internal listener (/internal/, /metrics) listening", "addr", iln.Addr().String())
+	}
 	// Background work runs until the caller's gw.Close, which waits for it
 	// before closing the stores.
 	gw.Start()
@@ -139,9 +153,16 @@ func serveGateway(ctx context.Context, cfg *config.Config, gw *gateway.Server, l
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
+	case err := <-ierrc:
+		return fmt.Errorf("serving the internal listener: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining in-flight requests")
+	if isrv != nil {
+		if err := httpserver.Shutdown(isrv, ierrc, 30*time.Second); err != nil {
+			log.Warn("draining the internal listener", "err", err)
+		}
+	}
 	if err := httpserver.Shutdown(srv, errc, 30*time.Second); err != nil {
 		return fmt.Errorf("draining requests: %w", err)
 	}
