@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -186,7 +188,49 @@ func (kv *KV) Ping(ctx context.Context) error {
 		return err
 	}
 	defer cancel()
+	if cc, ok := kv.c.(*goredis.ClusterClient); ok {
+		return kv.pingCluster(ctx, cc)
+	}
 	return kv.fail(ctx, "ping", kv.c.Ping(ctx).Err())
+}
+
+// pingCluster checks a Redis Cluster as a whole: a keyless PING answered
+// by one live node says nothing while writes fail with CLUSTERDOWN, so
+// every master is asked for CLUSTER INFO, and the error names each master
+// that is unreachable or reports a cluster_state other than ok.
+func (kv *KV) pingCluster(ctx context.Context, cc *goredis.ClusterClient) error {
+	var mu sync.Mutex
+	var down []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+		addr := c.Options().Addr
+		info, err := c.ClusterInfo(ctx).Result()
+		var problem string
+		switch {
+		case err != nil:
+			problem = "unreachable (" + reason(err) + ")"
+		case !strings.Contains(info, "cluster_state:ok"):
+			state := "unknown"
+			if _, rest, ok := strings.Cut(info, "cluster_state:"); ok {
+				state, _, _ = strings.Cut(rest, "\r")
+				state = strings.TrimSpace(state)
+			}
+			problem = "cluster_state " + state
+		default:
+			return nil
+		}
+		mu.Lock()
+		down = append(down, addr+": "+problem)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return kv.fail(ctx, "ping", err)
+	}
+	if len(down) > 0 {
+		sort.Strings(down)
+		return &unavailableError{fmt.Sprintf("redis: ping: %s is not fully up: master %s: %s", kv.where, strings.Join(down, "; master "), checkServer), errors.New(strings.Join(down, "; ")), false}
+	}
+	return nil
 }
 
 // Close closes the client; later calls fail with an error wrapping
