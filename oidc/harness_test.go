@@ -290,10 +290,11 @@ func (s *stack) user(nickname string) string {
 	return id
 }
 
-// wechatSecrets lists what the emulator issued for these users and the
-// apps' secrets: values no answer or log line may hold.
+// wechatSecrets lists what the emulator issued for these users, the
+// apps' secrets and the OpenID clients' secrets: values no answer or log
+// line may hold.
 func (s *stack) wechatSecrets(users ...string) []string {
-	var out []string
+	out := []string{siteSecret, otherSecret, pairwiseSecret}
 	for _, a := range s.apps {
 		out = append(out, a.Secret)
 		for _, u := range users {
