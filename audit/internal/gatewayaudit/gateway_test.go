@@ -89,8 +89,8 @@ apps:
 	return w, gs.URL
 }
 
-// noLoginLimit lifts the gateway's login rate limit (10 a minute per IP),
-// as docs/audit.md asks: the audit makes about fifty logins in a row.
+// noLoginLimit lifts the gateway's per-IP login rate limit, as docs/audit.md
+// asks: the audit makes about fifty logins in a row from one address.
 const noLoginLimit = "security:\n  rate_limits:\n    login_ip: {limit: -1}\n"
 
 // TestGatewayPassesTheAudit: no leak, and no attack succeeds, whether the
@@ -129,11 +129,15 @@ func TestGatewayPassesTheAudit(t *testing.T) {
 	}
 }
 
-// TestGatewayRateLimitStopsTheAudit: with the gateway's default login rate
-// limit the audit cannot complete its logins, and says so instead of
+// tightLoginLimit is a per-IP login limit well below the audit's logins (the
+// default, 600 a minute, lets a whole audit through).
+const tightLoginLimit = "security:\n  rate_limits:\n    login_ip: {limit: 10}\n"
+
+// TestGatewayRateLimitStopsTheAudit: with a login rate limit tighter than the
+// audit needs, the audit cannot complete its logins, and says so instead of
 // reporting a clean result.
 func TestGatewayRateLimitStopsTheAudit(t *testing.T) {
-	w, target := gatewayTarget(t, "")
+	w, target := gatewayTarget(t, tightLoginLimit)
 	_, err := probe.Run(context.Background(), probe.Options{
 		Target: target, Witness: w,
 		MiniProgram: &probe.MiniProgramLogin{Path: "/auth/miniprogram/login", Body: map[string]any{"app": "mp"}},
