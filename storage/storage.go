@@ -326,6 +326,7 @@ type AvatarStore interface {
 // Store is a durable backend.
 type Store interface {
 	UserStore
+	AccountStore
 	SessionStore
 	EventStore
 	AvatarStore

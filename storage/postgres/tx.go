@@ -20,6 +20,7 @@ var _ storage.Tx = linkTx{}
 // Statements of merges.
 const (
 	selectUserLocked     = selectUser + ` FOR UPDATE`
+	selectUserKeyShared  = selectUser + ` FOR KEY SHARE`
 	selectUserExistsStmt = `SELECT 1 FROM users WHERE id = $1`
 	absorbIdentitiesStmt = `UPDATE identities SET user_id = $1 WHERE user_id = $2`
 	absorbSessionsStmt   = `UPDATE sessions SET user_id = $1 WHERE user_id = $2`
@@ -64,7 +65,9 @@ func (t linkTx) UnionHolder(ctx context.Context, index []byte) (string, bool, er
 }
 
 func (t linkTx) User(ctx context.Context, id string, lock bool) (storage.User, error) {
-	q := selectUser
+	// Unlocked reads (rule 2) still take the lock the identity's foreign
+	// key would: the login then sees the user as a block leaves it.
+	q := selectUserKeyShared
 	if lock {
 		q = selectUserLocked
 	}

@@ -142,8 +142,10 @@ const (
 	selectIdentityAndUser  = `SELECT ` + identityColumns + `, ` + userColumns + `
 		FROM identities i JOIN users u ON u.id = i.user_id WHERE i.openid_index = $1`
 	// selectIdentityAndUserLocked locks the identity a login updates, so
-	// that concurrent logins of one person update it one after the other.
-	selectIdentityAndUserLocked = selectIdentityAndUser + ` FOR UPDATE OF i`
+	// that concurrent logins of one person update it one after the other,
+	// and its user against a block or delete (FOR UPDATE) until the login
+	// commits: the login sees the user as a block leaves it.
+	selectIdentityAndUserLocked = selectIdentityAndUser + ` FOR UPDATE OF i FOR KEY SHARE OF u`
 	// selectUnionHolder locks the link of a unionid against its deletion
 	// (see releaseUnion) while a transaction makes an identity carry it.
 	selectUnionHolder = `SELECT user_id FROM links WHERE unionid_index = $1 FOR SHARE`
@@ -252,7 +254,7 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 			idn, u, err := getIdentityAndUser(ctx, s.pool, selectIdentityAndUser, req.Identity.OpenIDIndex)
 			switch {
 			case err == nil:
-				if len(idn.UnionIDIndex) > 0 || len(req.Identity.UnionIDIndex) == 0 {
+				if (len(idn.UnionIDIndex) > 0 || len(req.Identity.UnionIDIndex) == 0) && u.BlockedAt.IsZero() {
 					res, done = storage.LinkResult{User: u, Identity: idn}, true
 				}
 				return nil

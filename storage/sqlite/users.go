@@ -251,7 +251,7 @@ func (s *Store) LinkIdentity(ctx context.Context, req storage.LinkRequest) (stor
 		in := req.Identity
 		switch idn, u, err := getIdentityAndUser(ctx, reads{s}, in.OpenIDIndex); {
 		case err == nil:
-			if len(idn.UnionIDIndex) > 0 || len(in.UnionIDIndex) == 0 {
+			if (len(idn.UnionIDIndex) > 0 || len(in.UnionIDIndex) == 0) && u.BlockedAt.IsZero() {
 				return storage.LinkResult{User: u, Identity: idn}, nil
 			}
 		case !errors.Is(err, storage.ErrNotFound):
