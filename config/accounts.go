@@ -1,5 +1,10 @@
 package config
 
+import (
+	"fmt"
+	"os"
+)
+
 // Accounts says how logins become wxgate users.
 type Accounts struct {
 	// Merge is what happens when a login shows that two users are one
@@ -22,10 +27,74 @@ func (c *Config) defaultAccounts() {
 	}
 }
 
-func (c *Config) checkAccounts(r *report) {
+func (c *Config) checkAccounts(lookupEnv func(string) (string, bool), r *report) {
+	c.checkAdmin(lookupEnv, r)
 	switch c.Accounts.Merge {
 	case MergeAuto, MergeManual:
 	default:
 		r.add("accounts.merge", shown(c.Accounts.Merge)+" is not a merge policy; use auto (one person, one user: merge at once) or manual (an operator merges)")
+	}
+}
+
+// Admin configures the administration API under /admin/api/.
+type Admin struct {
+	// APIKeyEnv names the environment variable that holds the admin key.
+	APIKeyEnv string `yaml:"api_key_env"`
+	// APIKeyFile is a file that holds the admin key.
+	APIKeyFile string `yaml:"api_key_file"`
+	// RevealIDs lets the API show identities' openids and unionids and
+	// users' phone numbers (off: apps, times and ids only).
+	RevealIDs bool `yaml:"reveal_ids"`
+}
+
+func (a Admin) secretSource() secretSource {
+	return secretSource{what: "the admin key", envKey: "api_key_env", fileKey: "api_key_file",
+		env: a.APIKeyEnv, file: a.APIKeyFile}
+}
+
+// AdminAPIKey reads the key that guards /admin/api/ now, as InternalAPIKey
+// does for /internal/. ok is false when none is configured: the admin API
+// is then off.
+func (c *Config) AdminAPIKey(lookupEnv func(string) (string, bool)) (key string, ok bool, err error) {
+	lookup := lookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	src := c.Admin.secretSource()
+	if src.count() == 0 {
+		return "", false, nil
+	}
+	v, f := src.read(lookup)
+	if f != nil {
+		return "", true, fmt.Errorf("config: admin.%s: %s", f.key, f.msg)
+	}
+	return v, true, nil
+}
+
+func (c *Config) checkAdmin(lookupEnv func(string) (string, bool), r *report) {
+	src := c.Admin.secretSource()
+	switch src.count() {
+	case 0:
+		return
+	case 1:
+	default:
+		r.add("admin", "set only one of api_key_env and api_key_file")
+		return
+	}
+	v, f := src.read(lookupEnv)
+	if f != nil {
+		r.add(joinPath("admin", f.key), f.msg)
+		return
+	}
+	for _, w := range src.warnings {
+		r.warn(joinPath("admin", w.key), w.msg)
+	}
+	if len(v) < minInternalKeyLen {
+		msg := fmt.Sprintf("the admin key is shorter than %d characters, and it guards every user's account; generate one with: openssl rand -hex 32", minInternalKeyLen)
+		if c.Dev {
+			r.warn(joinPath("admin", src.setKey()), msg)
+		} else {
+			r.add(joinPath("admin", src.setKey()), msg)
+		}
 	}
 }

@@ -61,6 +61,8 @@ type Config struct {
 	OIDC OIDC `yaml:"oidc"`
 	// Accounts says how logins become users (see accounts.go).
 	Accounts Accounts `yaml:"accounts"`
+	// Admin configures the administration API (see accounts.go).
+	Admin Admin `yaml:"admin"`
 
 	// Warnings are things that work but deserve the operator's attention
 	// (a group-readable secret file, dev mode, ...), one line each, ready

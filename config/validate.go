@@ -118,7 +118,7 @@ func (c *Config) check(lookupEnv func(string) (string, bool), derived bool, r *r
 	c.checkInternal(lookupEnv, r)
 	c.checkSecurity(r)
 	c.checkOIDC(lookupEnv, r)
-	c.checkAccounts(r)
+	c.checkAccounts(lookupEnv, r)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
