@@ -13,6 +13,33 @@ type Accounts struct {
 	// auto (the default) merges them in that login; manual records a
 	// merge_conflict event for an operator and keeps them apart.
 	Merge string `yaml:"merge"`
+	// WebhookURL, if set, receives user.merged events (HMAC-signed with
+	// the webhook secret, retried with backoff).
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecretEnv names the environment variable holding the
+	// webhook's HMAC secret.
+	WebhookSecretEnv string `yaml:"webhook_secret_env"`
+	// WebhookSecretFile is a file holding the webhook's HMAC secret.
+	WebhookSecretFile string `yaml:"webhook_secret_file"`
+}
+
+func (a Accounts) webhookSecretSource() secretSource {
+	return secretSource{what: "the webhook secret", envKey: "webhook_secret_env", fileKey: "webhook_secret_file",
+		env: a.WebhookSecretEnv, file: a.WebhookSecretFile}
+}
+
+// WebhookSecret reads the webhook's HMAC secret now.
+func (c *Config) WebhookSecret(lookupEnv func(string) (string, bool)) (string, error) {
+	lookup := lookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	src := c.Accounts.webhookSecretSource()
+	v, f := src.read(lookup)
+	if f != nil {
+		return "", fmt.Errorf("config: accounts.%s: %s", f.key, f.msg)
+	}
+	return v, nil
 }
 
 // Merge policies.
@@ -29,6 +56,20 @@ func (c *Config) defaultAccounts() {
 
 func (c *Config) checkAccounts(lookupEnv func(string) (string, bool), r *report) {
 	c.checkAdmin(lookupEnv, r)
+	src := c.Accounts.webhookSecretSource()
+	switch {
+	case c.Accounts.WebhookURL == "" && src.count() > 0:
+		r.add("accounts.webhook_url", "a webhook secret is set but no webhook_url; set the URL that receives user.merged events, or remove the secret")
+	case c.Accounts.WebhookURL != "":
+		c.checkURL("accounts.webhook_url", c.Accounts.WebhookURL, "the signed account events travel to it", r)
+		if src.count() != 1 {
+			r.add("accounts", "set exactly one of webhook_secret_env and webhook_secret_file: receivers check the events' HMAC signature with it")
+		} else if v, f := src.read(lookupEnv); f != nil {
+			r.add(joinPath("accounts", f.key), f.msg)
+		} else if len(v) < minInternalKeyLen {
+			r.add(joinPath("accounts", src.setKey()), fmt.Sprintf("the webhook secret is shorter than %d characters; generate one with: openssl rand -hex 32", minInternalKeyLen))
+		}
+	}
 	switch c.Accounts.Merge {
 	case MergeAuto, MergeManual:
 	default:

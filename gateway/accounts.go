@@ -1,5 +1,13 @@
 package gateway
 
+import (
+	"errors"
+	"net/http"
+
+	"github.com/wxgate/wxgate/admin"
+	"github.com/wxgate/wxgate/storage"
+)
+
 // ResealPhone is the storage.PhoneResealer of this gateway's keyring: a
 // sealed phone is bound to its user's id, so one moving with a merge is
 // opened for the user it came from and sealed again for the user it joins.
@@ -9,4 +17,73 @@ func (s *Server) ResealPhone(sealed []byte, fromUserID, intoUserID string) ([]by
 		return nil, err
 	}
 	return s.seal(fieldPhone, []byte(intoUserID), p)
+}
+
+// adminHandler is the administration API (package admin) over this
+// gateway's store and keyring.
+func (s *Server) adminHandler() http.Handler {
+	o := admin.Options{
+		Store:       s.store,
+		RevealIDs:   s.cfg.Admin.RevealIDs,
+		Open:        s.open,
+		ResealPhone: s.ResealPhone,
+		OnMerge:     s.notifyMerge,
+		Now:         s.now,
+		Log:         s.log,
+		App: func(appID string) (string, string, bool) {
+			a, ok := s.apps.byAppID[appID]
+			if !ok {
+				return "", "", false
+			}
+			return a.Name(), string(a.Type()), true
+		},
+	}
+	if _, configured, _ := s.cfg.AdminAPIKey(s.lookupEnv); configured {
+		o.Key = func() (string, error) {
+			k, _, err := s.cfg.AdminAPIKey(s.lookupEnv)
+			return k, err
+		}
+	}
+	return admin.New(o)
+}
+
+// notifyMerge tells the relying parties of a merge (accounts.webhook_url).
+func (s *Server) notifyMerge(from, into string) {
+	if s.webhook != nil {
+		s.webhook.Send("user.merged", map[string]string{"from": from, "into": into})
+	}
+}
+
+// newWebhook is the webhook of accounts.webhook_url, nil when unset.
+func (s *Server) newWebhook() *admin.Webhook {
+	if s.cfg.Accounts.WebhookURL == "" {
+		return nil
+	}
+	return &admin.Webhook{
+		URL:    s.cfg.Accounts.WebhookURL,
+		Secret: func() (string, error) { return s.cfg.WebhookSecret(s.lookupEnv) },
+		Log:    s.log,
+		Now:    s.now,
+	}
+}
+
+// webhook is the account-events webhook (package admin).
+type webhook = admin.Webhook
+
+// Errors of account policy (see errors.go).
+var (
+	errAccountBlocked = defineError(http.StatusForbidden, "account_blocked", "this account is blocked by the site's operator; contact them to have it unblocked")
+	errSignupClosed   = defineError(http.StatusForbidden, "signup_closed", "this site takes no new accounts now; ask its operator for an invitation")
+)
+
+// accountFailure is the client's answer to a login the account rules
+// refused, or storageFailure's.
+func accountFailure(err error) error {
+	switch {
+	case errors.Is(err, storage.ErrBlocked):
+		return errAccountBlocked.Because(err)
+	case errors.Is(err, storage.ErrNoSignup):
+		return errSignupClosed.Because(err)
+	}
+	return storageFailure(err)
 }

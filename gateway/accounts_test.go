@@ -1,11 +1,16 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/wxgate/wxgate/admin"
 	"github.com/wxgate/wxgate/storage"
 )
 
@@ -125,4 +130,73 @@ func TestResealPhone(t *testing.T) {
 	if _, err := h.gw.ResealPhone(sealed, "usr-other", "usr-into"); err == nil {
 		t.Errorf("ResealPhone accepted a phone sealed for another user")
 	}
+}
+
+// The admin API is mounted under /admin/api/ with the configured key, and
+// a merge in a login reaches the webhook, signed.
+func TestAdminAPIAndWebhook(t *testing.T) {
+	const adminKey = "admin-key-for-gateway-tests-0123456789"
+	const whSecret = "webhook-secret-for-gateway-tests-0123"
+	got := make(chan *http.Request, 4)
+	bodies := make(chan string, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- string(b)
+	}))
+	defer recv.Close()
+	h := newHarness(t, withEnv("ADMIN_KEY", adminKey), withEnv("WH_SECRET", whSecret),
+		withYAML("admin:\n  api_key_env: ADMIN_KEY\naccounts:\n  webhook_url: "+recv.URL+"\n  webhook_secret_env: WH_SECRET\ndev: true\n"))
+	u := h.user("Zhang")
+	oa := h.browser()
+	first := h.oaBase(oa, u)
+	web := h.browser()
+	web.qrLogin(u, "app=web")
+	holder := userID(web.me())
+	h.oaUserinfo(oa, u)
+
+	r := <-got
+	body := <-bodies
+	h.gw.webhook.Wait()
+	if !strings.Contains(body, `"from":"`+first+`"`) || !strings.Contains(body, `"into":"`+holder+`"`) || !strings.Contains(body, `"type":"user.merged"`) {
+		t.Errorf("webhook body: %s", body)
+	}
+	sig := r.Header.Get("X-Wxgate-Signature")
+	ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
+	sec, _ := strconv.ParseInt(ts, 10, 64)
+	if want := admin.Sign(whSecret, time.Unix(sec, 0), []byte(body)); sig != want {
+		t.Errorf("webhook signature %q, want %q", sig, want)
+	}
+
+	a := h.do("GET", "/admin/api/users/"+first, nil, "Authorization", "Bearer "+adminKey)
+	if a.status != 200 || a.str("merged_into") != holder || !strings.Contains(a.raw, `"app":"oa"`) || !strings.Contains(a.raw, `"app_type":"official_account"`) {
+		t.Errorf("admin show = %d %s", a.status, a.raw)
+	}
+	h.wantStatus(h.do("GET", "/admin/api/users", nil), 401, "unauthorized")
+	h.wantStatus(h.do("GET", "/admin/api/users", nil, "Authorization", "Bearer "+h.env["INTERNAL_KEY"]), 401, "unauthorized")
+	// Blocking ends the browser sessions at once; the next login is refused.
+	a = h.do("POST", "/admin/api/users/"+holder+"/block", nil, "Authorization", "Bearer "+adminKey)
+	if a.status != 200 {
+		t.Fatalf("block = %d %s", a.status, a.raw)
+	}
+	for _, b := range []*browser{web, oa} {
+		if a := b.me(); a.status != 401 || !strings.Contains(a.raw, "session_expired") {
+			t.Errorf("session of the blocked user: %d %s", a.status, a.raw)
+		}
+	}
+	h.wantStatus(h.do("POST", "/auth/miniprogram/login", map[string]string{"app": "mp", "code": h.wxLogin("mp", u)}), 403, "account_blocked")
+	a = h.do("POST", "/admin/api/users/"+holder+"/unblock", nil, "Authorization", "Bearer "+adminKey)
+	if a.status != 200 {
+		t.Fatalf("unblock = %d %s", a.status, a.raw)
+	}
+	if gu, err := h.store.GetUser(t.Context(), holder); err != nil || !gu.BlockedAt.IsZero() {
+		t.Fatalf("after unblock: %+v %v (%s)", gu.BlockedAt, err, a.raw)
+	}
+	h.mpLogin("mp", u)
+	h.assertNoLeak(h.secretsSeen(u)...)
+}
+
+func TestAdminAPIOff(t *testing.T) {
+	h := newHarness(t)
+	h.wantStatus(h.do("GET", "/admin/api/users", nil, "Authorization", "Bearer x"), 404, "admin_off")
 }

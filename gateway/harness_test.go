@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -119,6 +120,7 @@ type harnessConfig struct {
 	database string // "" = sqlite in a temp dir
 	yaml     string // extra top-level YAML
 	timeout  string
+	env      map[string]string // extra environment
 }
 
 func withYAML(y string) harnessOption     { return func(c *harnessConfig) { c.yaml += y } }
@@ -128,6 +130,14 @@ func withEmulator(b emulator.Behaviour) harnessOption {
 	return func(c *harnessConfig) { c.emu = b }
 }
 func quiet() harnessOption { return func(c *harnessConfig) { c.quiet = true } }
+func withEnv(k, v string) harnessOption {
+	return func(c *harnessConfig) {
+		if c.env == nil {
+			c.env = map[string]string{}
+		}
+		c.env[k] = v
+	}
+}
 func withApps(apps []appDef) harnessOption {
 	return func(c *harnessConfig) { c.apps = apps }
 }
@@ -156,6 +166,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.url = "http://" + gs.Listener.Addr().String()
 	h.env = map[string]string{"INTERNAL_KEY": "internal-key-for-tests-0123456789abcdef"}
 	env := h.env
+	maps.Copy(env, hc.env)
 	var apps strings.Builder
 	for _, d := range hc.apps {
 		spec := emulator.AppSpec{Type: wechat.AppType(d.typ), Name: d.name, OpenAccount: d.openAccount}

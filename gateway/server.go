@@ -55,6 +55,7 @@ type Server struct {
 	sessions  *session.Verifier
 	log       *slog.Logger
 	now       func() time.Time
+	webhook   *webhook // accounts.webhook_url; nil when unset
 	lookupEnv func(string) (string, bool)
 	hc        *http.Client
 	avatars   *avatarFetcher
@@ -100,6 +101,7 @@ func New(opt Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.webhook = s.newWebhook()
 	if s.lookupEnv == nil {
 		s.lookupEnv = os.LookupEnv
 	}
@@ -282,6 +284,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /internal/wechat/access_token", s.handleInternalToken)
 	mux.HandleFunc("POST /internal/wechat/access_token/refresh", s.handleInternalTokenRefresh)
+	mux.Handle("/admin/api/", s.adminHandler())
 	return s.unrouted(mux)
 }
 

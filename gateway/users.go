@@ -181,11 +181,12 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 	}
 	res, err := s.store.LinkIdentity(ctx, req)
 	if err != nil {
-		return loginAnswer{}, storage.LinkResult{}, storageFailure(err)
+		return loginAnswer{}, storage.LinkResult{}, accountFailure(err)
 	}
 	switch {
 	case res.MergedFrom != "":
 		s.log.Info("merged two users of one person", "from", res.MergedFrom, "into", res.User.ID, "app", l.app.Name())
+		s.notifyMerge(res.MergedFrom, res.User.ID)
 	case res.Conflict != "":
 		s.log.Warn("two users are one person; merge them (accounts.merge is manual)", "user", res.User.ID, "other_user", res.Conflict, "app", l.app.Name())
 	}
