@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/wxgate/wxgate/admin"
+	"github.com/wxgate/wxgate/seal"
 	"github.com/wxgate/wxgate/storage"
 )
 
@@ -86,4 +88,32 @@ func accountFailure(err error) error {
 		return errSignupClosed.Because(err)
 	}
 	return storageFailure(err)
+}
+
+// OpenSealedField opens a sealed field the gateway stored ("openid",
+// "unionid", "phone", ...) with keyring kr, for tools that read the store
+// without a running gateway (wxgate users).
+func OpenSealedField(kr *seal.Keyring) func(field string, rowKey, sealed []byte) (string, error) {
+	return func(field string, rowKey, sealed []byte) (string, error) {
+		if len(sealed) == 0 {
+			return "", nil
+		}
+		p, err := kr.Open(sealed, aad(field, rowKey))
+		if err != nil {
+			return "", fmt.Errorf("gateway: opening sealed %s: %w", field, err)
+		}
+		return string(p), nil
+	}
+}
+
+// PhoneResealer is Server.ResealPhone with keyring kr.
+func PhoneResealer(kr *seal.Keyring) storage.PhoneResealer {
+	open := OpenSealedField(kr)
+	return func(sealed []byte, fromUserID, intoUserID string) ([]byte, error) {
+		p, err := open(fieldPhone, []byte(fromUserID), sealed)
+		if err != nil {
+			return nil, err
+		}
+		return kr.Seal([]byte(p), aad(fieldPhone, []byte(intoUserID)))
+	}
 }

@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"scan":     scanCommand,
 	"audit":    auditCommand,
 	"oidc":     oidcCommand,
+	"users":    usersCommand,
 }
 
 // exitError carries a specific exit status out of a subcommand.
