@@ -79,7 +79,9 @@ var usersCommands = []struct {
 			return "GET", "/admin/api/users/" + a[0] + "/export", ""
 		}},
 	{"delete", "USER --yes", "delete a user and everything held about them (the audit trail keeps its events, without IP)", [2]int{1, 1},
-		func(a []string, _ usersFlags) (string, string, string) { return "DELETE", "/admin/api/users/" + a[0], "" }},
+		func(a []string, _ usersFlags) (string, string, string) {
+			return "DELETE", "/admin/api/users/" + a[0], ""
+		}},
 }
 
 type usersFlags struct {
