@@ -13,6 +13,14 @@ type Accounts struct {
 	// auto (the default) merges them in that login; manual records a
 	// merge_conflict event for an operator and keeps them apart.
 	Merge string `yaml:"merge"`
+	// Signup says who may become a user: open (the default: anyone who
+	// logs in), allowlist (only logins carrying an invitation code of
+	// InvitationCodesFile) or closed (nobody new; known users still log
+	// in, also through new apps sharing their unionid).
+	Signup string `yaml:"signup"`
+	// InvitationCodesFile holds the invitation codes, one a line, for
+	// signup: allowlist.
+	InvitationCodesFile string `yaml:"invitation_codes_file"`
 	// WebhookURL, if set, receives user.merged events (HMAC-signed with
 	// the webhook secret, retried with backoff).
 	WebhookURL string `yaml:"webhook_url"`
@@ -42,6 +50,13 @@ func (c *Config) WebhookSecret(lookupEnv func(string) (string, bool)) (string, e
 	return v, nil
 }
 
+// Signup policies.
+const (
+	SignupOpen      = "open"
+	SignupAllowlist = "allowlist"
+	SignupClosed    = "closed"
+)
+
 // Merge policies.
 const (
 	MergeAuto   = "auto"
@@ -52,10 +67,24 @@ func (c *Config) defaultAccounts() {
 	if c.Accounts.Merge == "" {
 		c.Accounts.Merge = MergeAuto
 	}
+	if c.Accounts.Signup == "" {
+		c.Accounts.Signup = SignupOpen
+	}
 }
 
 func (c *Config) checkAccounts(lookupEnv func(string) (string, bool), r *report) {
 	c.checkAdmin(lookupEnv, r)
+	switch c.Accounts.Signup {
+	case SignupOpen, SignupClosed:
+	case SignupAllowlist:
+		if c.Accounts.InvitationCodesFile == "" {
+			r.add("accounts.invitation_codes_file", "signup is allowlist: set the file of invitation codes (one a line) that let a new person sign up")
+		} else if _, err := os.Stat(c.Accounts.InvitationCodesFile); err != nil {
+			r.add("accounts.invitation_codes_file", shown(c.Accounts.InvitationCodesFile)+" cannot be read; create it with one invitation code a line")
+		}
+	default:
+		r.add("accounts.signup", shown(c.Accounts.Signup)+" is not a signup policy; use open, allowlist (invitation codes) or closed")
+	}
 	src := c.Accounts.webhookSecretSource()
 	switch {
 	case c.Accounts.WebhookURL == "" && src.count() > 0:

@@ -1,9 +1,17 @@
 package gateway
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"strings"
+
+	"github.com/wxgate/wxgate/config"
 
 	"github.com/wxgate/wxgate/admin"
 	"github.com/wxgate/wxgate/seal"
@@ -116,4 +124,58 @@ func PhoneResealer(kr *seal.Keyring) storage.PhoneResealer {
 		}
 		return kr.Seal([]byte(p), aad(fieldPhone, []byte(intoUserID)))
 	}
+}
+
+type invitationKey struct{}
+
+// withInvitation carries a login's invitation code to the linking step.
+func withInvitation(r *http.Request, code string) *http.Request {
+	if code == "" {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), invitationKey{}, code))
+}
+
+// maxInvitationsFile bounds accounts.invitation_codes_file.
+const maxInvitationsFile = 1 << 20
+
+// signupAllowed reports whether a login may create a user
+// (accounts.signup): always when open, never when closed, and with an
+// allowlist only for a login carrying one of the invitation codes of
+// accounts.invitation_codes_file (one a line; re-read at each signup, so
+// editing the file takes effect at once; compared in constant time).
+func (s *Server) signupAllowed(ctx context.Context) bool {
+	switch s.cfg.Accounts.Signup {
+	case config.SignupClosed:
+		return false
+	case config.SignupAllowlist:
+	default:
+		return true
+	}
+	code, _ := ctx.Value(invitationKey{}).(string)
+	if code == "" || len(code) > 256 {
+		return false
+	}
+	f, err := os.Open(s.cfg.Accounts.InvitationCodesFile)
+	if err != nil {
+		s.log.Error("the invitation codes cannot be read; nobody can sign up until they can", "err", err)
+		return false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxInvitationsFile))
+	if err != nil {
+		s.log.Error("the invitation codes cannot be read; nobody can sign up until they can", "err", err)
+		return false
+	}
+	got := sha256.Sum256([]byte(code))
+	ok := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		want := sha256.Sum256([]byte(line))
+		ok |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	return ok == 1
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,4 +200,44 @@ func TestAdminAPIAndWebhook(t *testing.T) {
 func TestAdminAPIOff(t *testing.T) {
 	h := newHarness(t)
 	h.wantStatus(h.do("GET", "/admin/api/users", nil, "Authorization", "Bearer x"), 404, "admin_off")
+}
+
+func TestSignupPolicy(t *testing.T) {
+	t.Run("closed", func(t *testing.T) {
+		h := newHarness(t, withYAML("accounts:\n  signup: closed\n"))
+		u := h.user("New")
+		h.wantStatus(h.do("POST", "/auth/miniprogram/login", map[string]string{"app": "mp", "code": h.wxLogin("mp", u)}), 403, "signup_closed")
+		if us, _ := h.store.SearchUsers(t.Context(), storage.UserQuery{}); len(us) != 0 {
+			t.Errorf("%d users after a refused signup", len(us))
+		}
+	})
+	t.Run("allowlist", func(t *testing.T) {
+		codes := t.TempDir() + "/invitations"
+		if err := os.WriteFile(codes, []byte("# invitations\nWELCOME-2026\n  friends-of-acme  \n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, withYAML("accounts:\n  signup: allowlist\n  invitation_codes_file: "+codes+"\n"))
+		u := h.user("Invited")
+		for _, inv := range []string{"", "welcome-2026", "WELCOME", "# invitations"} {
+			body := map[string]string{"app": "mp", "code": h.wxLogin("mp", u), "invitation": inv}
+			h.wantStatus(h.do("POST", "/auth/miniprogram/login", body), 403, "signup_closed")
+		}
+		h.wantStatus(h.do("POST", "/auth/miniprogram/login", map[string]string{"app": "mp", "code": h.wxLogin("mp", u), "invitation": "friends-of-acme"}), 200, "")
+		// Known now: no invitation needed, also through another app of
+		// the open account.
+		h.mpLogin("mp", u)
+		h.wantStatus(h.do("POST", "/auth/mobile/login", map[string]string{"app": "ios", "code": mobileCode(t, h, u)}), 200, "")
+		if us, _ := h.store.SearchUsers(t.Context(), storage.UserQuery{}); len(us) != 1 {
+			t.Errorf("%d users, want 1", len(us))
+		}
+	})
+}
+
+func mobileCode(t *testing.T, h *harness, u string) string {
+	t.Helper()
+	mc, err := h.emu.MobileAuthorize(h.apps["ios"].AppID, u, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mc.Code
 }

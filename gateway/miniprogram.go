@@ -25,6 +25,8 @@ const (
 type codeLogin struct {
 	App  string `json:"app"`
 	Code string `json:"code"`
+	// Invitation is an invitation code, for accounts.signup: allowlist.
+	Invitation string `json:"invitation,omitempty"`
 }
 
 // checkCode validates a code from a client before it goes to WeChat.
@@ -59,7 +61,7 @@ func (s *Server) handleMiniProgramLogin(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	ans, err := s.miniProgramLogin(r, a, req.Code)
+	ans, err := s.miniProgramLogin(withInvitation(r, req.Invitation), a, req.Code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -29,7 +29,7 @@ func (s *Server) handleMobileLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ans, err := s.oauthLogin(r, a, req.Code)
+	ans, err := s.oauthLogin(withInvitation(r, req.Invitation), a, req.Code)
 	s.countLogin(r, a, ans.User.ID, err)
 	if err != nil {
 		s.writeError(w, r, err)

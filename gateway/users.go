@@ -176,6 +176,7 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 		},
 	}
 	req.ResealPhone = s.ResealPhone
+	req.NoNewUser = !s.signupAllowed(ctx)
 	if s.cfg.Accounts.Merge == config.MergeManual {
 		req.Merge = storage.MergeManual
 	}
