@@ -20,6 +20,7 @@ import (
 
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/storage/postgres"
+	"github.com/wxgate/wxgate/storage/storagetest"
 )
 
 func sum(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
@@ -203,16 +204,12 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// isUnavailable fails the test unless err wraps storage.ErrUnavailable
-// and says which server and what to check.
+// network is the shared failure-test helpers (storagetest.Network).
+var network = storagetest.Network{Server: "PostgreSQL", ConfigKey: "database:"}
+
 func isUnavailable(t *testing.T, what string, err error, addr string) {
 	t.Helper()
-	if !errors.Is(err, storage.ErrUnavailable) {
-		t.Fatalf("%s: error %v, want one wrapping storage.ErrUnavailable", what, err)
-	}
-	if msg := err.Error(); !strings.Contains(msg, "PostgreSQL at "+addr) || !strings.Contains(msg, "database: in the configuration") {
-		t.Errorf("%s: %q does not name PostgreSQL at %s and what to check", what, msg, addr)
-	}
+	network.Unavailable(t, what, err, addr)
 }
 
 // prompt tells a call that failed promptly from one that hung until the
@@ -220,32 +217,10 @@ func isUnavailable(t *testing.T, what string, err error, addr string) {
 // room for a loaded machine running the tests with -race.
 const prompt = 2 * time.Second
 
-// within runs call and fails the test if it takes longer than limit.
-func within(t *testing.T, limit time.Duration, what string, call func() error) error {
-	t.Helper()
-	start := time.Now()
-	err := call()
-	if took := time.Since(start); took > limit {
-		t.Errorf("%s took %v, more than %v", what, took.Round(time.Millisecond), limit)
-	}
-	return err
-}
-
-// eventually polls cond until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var (
+	within     = storagetest.Within
+	eventually = storagetest.Eventually
+)
 
 // A server that is down when the gateway starts: Open succeeds, calls fail
 // at once saying what to check, and the first call after the server

@@ -4,26 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wxgate/wxgate/internal/netproxy"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wxgate/wxgate/internal/netproxy"
 	"github.com/wxgate/wxgate/storage"
 	"github.com/wxgate/wxgate/storage/redis"
+	"github.com/wxgate/wxgate/storage/storagetest"
 )
 
-// isUnavailable fails the test unless err wraps storage.ErrUnavailable
-// and says which server and what to check.
+// network is the shared failure-test helpers (storagetest.Network).
+var network = storagetest.Network{Server: "Redis", ConfigKey: "cache:"}
+
 func isUnavailable(t *testing.T, what string, err error, addr string) {
 	t.Helper()
-	if !errors.Is(err, storage.ErrUnavailable) {
-		t.Fatalf("%s: error %v, want one wrapping storage.ErrUnavailable", what, err)
-	}
-	if msg := err.Error(); !strings.Contains(msg, "Redis at "+addr) || !strings.Contains(msg, "cache: in the configuration") {
-		t.Errorf("%s: %q does not name Redis at %s and what to check", what, msg, addr)
-	}
+	network.Unavailable(t, what, err, addr)
 }
 
 // prompt tells a call that failed promptly (a refused connection, or the
@@ -31,32 +28,10 @@ func isUnavailable(t *testing.T, what string, err error, addr string) {
 // with room for a loaded machine running the tests with -race.
 const prompt = 1500 * time.Millisecond
 
-// within runs call and fails the test if it takes longer than limit.
-func within(t *testing.T, limit time.Duration, what string, call func() error) error {
-	t.Helper()
-	start := time.Now()
-	err := call()
-	if took := time.Since(start); took > limit {
-		t.Errorf("%s took %v, more than %v", what, took.Round(time.Millisecond), limit)
-	}
-	return err
-}
-
-// eventually polls cond until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var (
+	within     = storagetest.Within
+	eventually = storagetest.Eventually
+)
 
 // Keys live under the KV's prefix, in the server's key space, and two
 // prefixes do not see each other's keys.
