@@ -21,6 +21,10 @@ type OIDC struct {
 	SigningAlg string `yaml:"signing_alg"`
 	// AccessTokenFormat is opaque (the default) or jwt (RFC 9068).
 	AccessTokenFormat string `yaml:"access_token_format"`
+	// LoginPage is how a browser without a session logs in: redirect
+	// (to WeChat's full QR page) or embedded (wxgate's own sign-in page,
+	// naming the client, with WeChat's QR in it).
+	LoginPage string `yaml:"login_page"`
 	// Clients are the relying parties allowed to use the provider.
 	Clients []OIDCClient `yaml:"clients"`
 }
@@ -60,6 +64,8 @@ const (
 	OIDCTokensJWT       = "jwt"
 	OIDCSubjectPublic   = "public"
 	OIDCSubjectPairwise = "pairwise"
+	OIDCLoginRedirect   = "redirect"
+	OIDCLoginEmbedded   = "embedded"
 )
 
 // OIDCScopes are the scopes the provider knows.
@@ -116,6 +122,9 @@ func (c *Config) setOIDCDefaults() {
 	if o.AccessTokenFormat == "" {
 		o.AccessTokenFormat = OIDCTokensOpaque
 	}
+	if o.LoginPage == "" {
+		o.LoginPage = OIDCLoginRedirect
+	}
 	for i := range o.Clients {
 		cl := &o.Clients[i]
 		if cl.Name == "" {
@@ -164,6 +173,11 @@ func (c *Config) checkOIDC(lookupEnv func(string) (string, bool), r *report) {
 	case OIDCTokensOpaque, OIDCTokensJWT:
 	default:
 		r.add("oidc.access_token_format", shown(o.AccessTokenFormat)+" is not a token format; use opaque (revocable at once) or jwt (RFC 9068)")
+	}
+	switch o.LoginPage {
+	case OIDCLoginRedirect, OIDCLoginEmbedded:
+	default:
+		r.add("oidc.login_page", shown(o.LoginPage)+" is not a login page; use redirect (WeChat's full QR page) or embedded (wxgate's sign-in page with the QR in it)")
 	}
 	ids := map[string]int{}
 	sources := map[string]int{}

@@ -128,6 +128,17 @@ func (s *Server) BrowserLoginURL(r *http.Request, returnTo string) string {
 	return "/auth/wechat/login?" + v.Encode()
 }
 
+// EmbeddedLoginURL is the gateway's embeddable QR page (frameable by the
+// gateway's own pages) for a login that ends on returnTo, or "" where it
+// does not apply: inside WeChat's browser, or without a website app.
+func (s *Server) EmbeddedLoginURL(r *http.Request, returnTo string) string {
+	web := s.firstApp(wechat.AppTypeWebsite)
+	if inWeChat(r) || web == nil {
+		return ""
+	}
+	return "/auth/wechat/embed?" + url.Values{"app": {web.Name()}, "return_to": {returnTo}}.Encode()
+}
+
 // EndBrowserSession revokes the browser's session and clears its cookie.
 func (s *Server) EndBrowserSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(session.CookieName); err == nil {

@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -181,4 +182,59 @@ func TestInsideWeChatUsesOfficialAccount(t *testing.T) {
 	if loc := a.location(); !strings.HasPrefix(loc, s.emuURL+"/connect/oauth2/authorize?") {
 		t.Errorf("official-account web auth: %s", loc)
 	}
+}
+
+// TestEmbeddedLoginPage: with oidc.login_page: embedded the browser gets
+// wxgate's own sign-in page, naming the client, with the QR embedded.
+func TestEmbeddedLoginPage(t *testing.T) {
+	s := newStack(t, withOIDC("oidc:\n  login_page: embedded\n"))
+	alice := s.user("Alice")
+	b := s.browser()
+	page := b.follow(s.authURL(authParams()...))
+	if page.status != 200 || !strings.Contains(page.raw, "Sign in to Site with WeChat") || !strings.Contains(page.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("sign-in page: %d %s", page.status, page.raw)
+	}
+	frame := html.UnescapeString(between(page.raw, `<iframe id="wechat-qr" title="WeChat QR code" src="`, `"`))
+	if !strings.HasPrefix(frame, "/auth/wechat/embed?app=web&return_to=%2Foauth2%2Flogin%3Fid%3D") {
+		t.Fatalf("iframe src %q", frame)
+	}
+	embed := b.get(frame)
+	qr := html.UnescapeString(between(embed.raw, `src="`, `"`))
+	if embed.status != 200 || !strings.HasPrefix(qr, s.emuURL) {
+		t.Fatalf("embed page: %d, frame %q", embed.status, qr)
+	}
+	wx := b.get(qr)
+	uuid := wx.header.Get("X-Wxemu-Uuid")
+	if uuid == "" {
+		t.Fatalf("WeChat's embedded QR: %d", wx.status)
+	}
+	if err := s.emu.Scan(uuid, alice); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := s.emu.Confirm(uuid, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := s.callback(b.follow(cb), siteCallback); q.Get("code") == "" || q.Get("state") != "st" {
+		t.Fatalf("after the embedded login: %v", q)
+	}
+	// Inside WeChat's browser the page is not used: official-account web auth.
+	wb := s.browser()
+	wb.ua = "MicroMessenger/8.0"
+	a := wb.get(s.authURL(authParams()...))
+	if a = wb.get(a.location()); !strings.HasPrefix(a.location(), "/auth/wechat/authorize?app=oa&") {
+		t.Errorf("inside WeChat: %d %s", a.status, a.location())
+	}
+}
+
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(start):]
+	if j := strings.Index(s, end); j >= 0 {
+		return s[:j]
+	}
+	return ""
 }

@@ -29,6 +29,8 @@ type Host interface {
 	AccountUser(ctx context.Context, userID string) (u storage.User, phone, unionID string, err error)
 	// BrowserLoginURL starts a WeChat login that ends on returnTo.
 	BrowserLoginURL(r *http.Request, returnTo string) string
+	// EmbeddedLoginURL is an embeddable QR login ending on returnTo, or "".
+	EmbeddedLoginURL(r *http.Request, returnTo string) string
 	// EndBrowserSession revokes the browser's session and clears its cookie.
 	EndBrowserSession(w http.ResponseWriter, r *http.Request)
 }

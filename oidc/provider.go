@@ -296,8 +296,15 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			p.page(w, http.StatusServiceUnavailable, "Sign-in is unavailable for a moment", "wxgate cannot reach its storage. Wait a few seconds and reload this page.")
 			return
 		}
+		returnTo := loginPath + "?id=" + url.QueryEscape(ar.ID)
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		http.Redirect(w, r, p.host.BrowserLoginURL(r, loginPath+"?id="+url.QueryEscape(ar.ID)), http.StatusFound)
+		if p.cfg.LoginPage == config.OIDCLoginEmbedded {
+			if frame := p.host.EmbeddedLoginURL(r, returnTo); frame != "" {
+				p.loginPage(w, c, frame, p.host.BrowserLoginURL(r, returnTo))
+				return
+			}
+		}
+		http.Redirect(w, r, p.host.BrowserLoginURL(r, returnTo), http.StatusFound)
 		return
 	}
 	ar.IsDone = true
@@ -371,6 +378,34 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}</style>
 </head><body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
 `))
+
+var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in to {{.Client}} with WeChat</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222;text-align:center}
+h1{font-size:1.4rem}iframe{border:0;width:340px;height:420px;max-width:100%}</style>
+</head><body><h1>Sign in to {{.Client}} with WeChat</h1>
+<p>Scan the code with WeChat on your phone, then confirm on the phone. 用微信扫码登录。</p>
+<iframe id="wechat-qr" title="WeChat QR code" src="{{.Frame}}"></iframe>
+<p><a id="full-page" href="{{.FullPage}}">Open WeChat's own QR page instead</a></p>
+</body></html>
+`))
+
+// loginPage is wxgate's sign-in page (oidc.login_page: embedded): it names
+// the client and embeds the gateway's QR page.
+func (p *Provider) loginPage(w http.ResponseWriter, c *client, frame, fullPage string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; frame-ancestors 'none'")
+	name := c.cfg.ID
+	if c.cfg.Name != "" {
+		name = c.cfg.Name
+	}
+	if err := loginTmpl.Execute(w, struct{ Client, Frame, FullPage string }{name, frame, fullPage}); err != nil {
+		p.log.Warn("rendering the sign-in page failed", "err", err)
+	}
+}
 
 func (p *Provider) page(w http.ResponseWriter, status int, title, msg string) {
 	h := w.Header()
