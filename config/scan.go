@@ -40,9 +40,7 @@ func checkScanLogin(a *App, at func(string) string, lookupEnv func(string) (stri
 			r.add(at("scan_env_version"), shown(a.ScanEnvVersion)+" is not a mini-program version; use release, trial or develop")
 		}
 	}
-	if only("follow_login", a.FollowLogin, wechat.AppTypeOfficialAccount) {
-		r.add(at("follow_login"), "follow-the-account login is not available in this version yet; remove follow_login")
-	}
+	only("follow_login", a.FollowLogin, wechat.AppTypeOfficialAccount)
 	only("sdk_qr_login", a.SDKQRLogin, wechat.AppTypeMobile)
 	tokenSet := only("event_token_env", a.EventTokenEnv != "", wechat.AppTypeOfficialAccount)
 	aesSet := only("event_aes_key_env", a.EventAESKeyEnv != "", wechat.AppTypeOfficialAccount)

@@ -183,6 +183,7 @@ func (e *Emulator) controlRoutes(m *http.ServeMux) {
 		return e.MobileAuthorize(req.AppID, req.UserID, req.State)
 	})
 	e.wxaCodeRoutes(h)
+	e.oaRoutes(h)
 	h("GET /_emulator/clock", http.StatusOK, func(r *http.Request) (any, error) { return e.clockState(), nil })
 	h("POST /_emulator/clock", http.StatusOK, func(r *http.Request) (any, error) {
 		var req clockRequest

@@ -29,6 +29,9 @@ type Options struct {
 	// LongPoll is how long /connect/l/qrconnect holds a request while the
 	// grant's state is unchanged; 0 means 25 s.
 	LongPoll time.Duration
+	// PushTimeout is how long an official account's server has to answer
+	// an event push before WeChat tries again; 0 means 5 s, as WeChat.
+	PushTimeout time.Duration
 	// Logger receives operational logs; nil discards them. The emulator
 	// never logs secrets, codes, tokens or session keys.
 	Logger *slog.Logger
@@ -76,6 +79,10 @@ type Emulator struct {
 	appTokSwept time.Time
 
 	wxacodes wxaCodes
+	oa       oaState // parametric QR codes and follows (oaqrcode.go)
+	// pushTimeout and pushClient deliver official accounts' event pushes.
+	pushTimeout time.Duration
+	pushClient  *http.Client
 
 	faults faultTable
 	stats  statsTable
@@ -111,6 +118,11 @@ func New(opts Options) (*Emulator, error) {
 		appTokens:     make(map[string]*appToken),
 		stats:         newStatsTable(),
 	}
+	e.pushTimeout = opts.PushTimeout
+	if e.pushTimeout <= 0 {
+		e.pushTimeout = 5 * time.Second
+	}
+	e.pushClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if e.longPoll <= 0 {
 		e.longPoll = 25 * time.Second
 	}
@@ -222,9 +234,9 @@ const (
 )
 
 var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken, pathWXACode,
-	pathUserInfoOA, pathCheckEncrypted, pathPaidUnionID, pathResetSessionKey}
+	pathUserInfoOA, pathCheckEncrypted, pathPaidUnionID, pathResetSessionKey, pathQRCodeCreate}
 
-var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar}
+var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar, pathShowQRCode}
 
 func (e *Emulator) routes() {
 	m := http.NewServeMux()
@@ -240,6 +252,7 @@ func (e *Emulator) routes() {
 		pathToken:        e.handleToken,
 		pathStableToken:  e.handleStableToken,
 		pathWXACode:      e.handleWXACode,
+		pathQRCodeCreate: e.handleQRCodeCreate,
 	}
 	e.sdkRoutes(api)
 	for p, h := range api {
@@ -248,6 +261,7 @@ func (e *Emulator) routes() {
 	m.Handle("GET "+pathQRConnect, e.page(pathQRConnect, e.handleQRConnect))
 	m.Handle("GET "+pathAuthorize, e.page(pathAuthorize, e.handleAuthorize))
 	m.Handle("GET "+pathQRCode+"/{uuid}", e.page(pathQRCode, e.handleQRCode))
+	m.Handle("GET "+pathShowQRCode, e.page(pathShowQRCode, e.handleShowQRCode))
 	m.Handle("GET "+pathLongPoll, e.page(pathLongPoll, e.handleLongPoll))
 	m.Handle("GET "+pathAvatar+"/{id}/{size}", e.page(pathAvatar, e.handleAvatar))
 	e.controlRoutes(m)

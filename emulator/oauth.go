@@ -251,6 +251,8 @@ type pageData struct {
 	IsUserInfo bool
 	// WXACode is the mini-program code the phone simulator focuses.
 	WXACode string
+	// QRTicket is the parametric QR code the phone simulator focuses.
+	QRTicket string
 }
 
 func (e *Emulator) grantPage(r *http.Request, g *grant, target string) pageData {

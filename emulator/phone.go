@@ -53,5 +53,9 @@ func (e *Emulator) handlePhone(w http.ResponseWriter, r *http.Request) {
 	if !idPattern.MatchString(wxacode) {
 		wxacode = ""
 	}
-	e.render(w, http.StatusOK, "phone", false, pageData{Title: "微信 · wxemu phone", UUID: uuid, WXACode: wxacode})
+	qrticket := r.URL.Query().Get("qrticket")
+	if !ticketPattern.MatchString(qrticket) {
+		qrticket = ""
+	}
+	e.render(w, http.StatusOK, "phone", false, pageData{Title: "微信 · wxemu phone", UUID: uuid, WXACode: wxacode, QRTicket: qrticket})
 }

@@ -83,9 +83,10 @@ type oaUserInfo struct {
 }
 
 // handleOAUserInfo is cgi-bin/user/info?access_token=&openid=&lang=: an
-// official account's view of a user. The emulator models no follows yet,
-// so every user answers subscribe 0 (openid, and unionid in an open
-// account), as WeChat answers for someone who does not follow.
+// official account's view of a user: subscribe 1 with the time and scene
+// for a follower (follows come from scanning a parametric QR code, or
+// SetFollow: oaqrcode.go), subscribe 0 with the openid (and unionid in an
+// open account) for anyone else.
 func (e *Emulator) handleOAUserInfo(w http.ResponseWriter, r *http.Request) int {
 	q := r.URL.Query()
 	a, errcode := e.appTokenApp(q.Get("access_token"))
@@ -108,7 +109,7 @@ func (e *Emulator) handleOAUserInfo(w http.ResponseWriter, r *http.Request) int 
 	if b == nil || b.app != a {
 		return 40003
 	}
-	writeJSON(w, oaUserInfo{Subscribe: 0, OpenID: b.openid, UnionID: b.unionid, TagIDList: []int{}})
+	writeJSON(w, e.follower(b)) // subscribe and scene from oaqrcode.go
 	return 0
 }
 

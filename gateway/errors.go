@@ -95,6 +95,10 @@ var (
 	errInvalidScene      = defineError(http.StatusBadRequest, "invalid_scene", "the scene was not made by this gateway; pass options.scene exactly (after decodeURIComponent)")
 	errWrongApp          = defineError(http.StatusBadRequest, "wrong_app", "this login code belongs to another app")
 	errInvalidConfirmTok = defineError(http.StatusForbidden, "invalid_confirm_token", "this confirm_token does not belong to this scan; scan the code again")
+	errEventAppUnknown   = defineError(http.StatusNotFound, "event_app_unknown", "no official account receives events at this URL; the path names an app with event_token_env")
+	errEventBadSignature = defineError(http.StatusForbidden, "event_bad_signature", "the push's signature does not match the account's Token")
+	errEventStale        = defineError(http.StatusForbidden, "event_stale", "the push's timestamp is outside the replay window")
+	errMalformedPush     = defineError(http.StatusBadRequest, "malformed_push", "the push is not one well-formed <xml> message (no DTD, at most 64 KiB)")
 )
 
 // errorKind is one entry of the catalogue.

@@ -100,6 +100,9 @@ func (s *syncBuffer) String() string {
 // gateway.
 type appDef struct {
 	name, typ, openAccount, extra string
+	// server is the emulator's server configuration of an official
+	// account; "{gateway}" in its ServerURL is the gateway's URL.
+	server emulator.ServerSpec
 }
 
 var defaultApps = []appDef{
@@ -173,6 +176,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		if d.typ == "website" || d.typ == "official_account" {
 			spec.CallbackDomain = gs.Listener.Addr().String()
 		}
+		spec.ServerSpec = d.server
+		spec.ServerURL = strings.ReplaceAll(spec.ServerURL, "{gateway}", h.url)
 		a, err := h.emu.CreateApp(spec)
 		if err != nil {
 			t.Fatal(err)

@@ -402,6 +402,13 @@ func (s *Server) finishScan(w http.ResponseWriter, r *http.Request, id string, r
 		s.writeError(w, r, err)
 		return
 	}
+	if rec.Method == scanMethodFollow && si.UnionID == "" {
+		// The push gave the openid only; the unionid links the person.
+		if si.UnionID, err = s.followerUnionID(ctx, a, si.OpenID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	l := wechatLogin{app: a, openID: si.OpenID, unionID: si.UnionID}
 	if si.SessionKey != "" {
 		l.sessionKey = wechat.NewSessionKey(si.SessionKey)

@@ -191,6 +191,9 @@ func (s *Server) noteSecrets() {
 		if sec := a.secret.Load(); sec != nil && !sec.IsZero() {
 			v = append(v, sec.Reveal())
 		}
+		if t, k, err := a.cfg.EventSecrets(s.lookupEnv); err == nil {
+			v = append(v, nonEmpty(t, k)...) // an official account's Token and EncodingAESKey
+		}
 	}
 	if k, ok, err := s.cfg.InternalAPIKey(s.lookupEnv); ok && err == nil && k != "" {
 		v = append(v, k)
@@ -277,6 +280,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /auth/miniprogram/scan", s.handleMiniProgramScan)
 	mux.HandleFunc("POST /auth/miniprogram/scan/confirm", s.handleMiniProgramScanConfirm)
 	mux.HandleFunc("POST /auth/miniprogram/scan/cancel", s.handleMiniProgramScanCancel)
+	mux.HandleFunc("GET /wechat/events/{app}", s.handleEventCheck)
+	mux.HandleFunc("POST /wechat/events/{app}", s.handleEvent)
 	mux.Handle("GET /auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
 	mux.HandleFunc("GET /auth/avatars/", s.handleAvatar)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)

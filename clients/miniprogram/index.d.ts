@@ -2,20 +2,17 @@
 
 /** Every error code the gateway answers with (docs/gateway.md). */
 export type GatewayErrorCode =
-  | 'unauthenticated' | 'session_expired' | 'unauthorized' | 'bad_signature' | 'duplicate_cookie'
+  | 'unauthenticated' | 'session_expired' | 'unauthorized' | 'bad_signature'
   | 'session_key_stale'
   | 'decrypt_failed' | 'data_expired'
   | 'malformed_body' | 'malformed_json' | 'body_too_large' | 'unsupported_media_type' | 'missing_app'
   | 'missing_code' | 'missing_field' | 'invalid_code' | 'invalid_scope' | 'unknown_app' | 'no_app'
   | 'wrong_app_type' | 'app_not_configured' | 'cross_origin' | 'login_blocked' | 'not_found'
   | 'method_not_allowed' | 'session_wrong_app' | 'state_missing' | 'state_invalid' | 'state_cookie_missing'
-  | 'state_expired' | 'state_mismatch' | 'login_declined' | 'wrong_app' | 'invalid_method' | 'scan_login_off'
-  | 'no_scan_login' | 'missing_scene' | 'invalid_scene' | 'invalid_scan' | 'invalid_seq' | 'scan_expired'
-  | 'scan_taken' | 'scan_state' | 'scan_wrong_browser' | 'invalid_confirm_token'
+  | 'state_expired' | 'state_mismatch' | 'login_declined'
   | 'rate_limited' | 'wechat_rate_limited'
   | 'storage_unavailable' | 'wechat_busy' | 'wechat_timeout' | 'wechat_unavailable' | 'wechat_error'
   | 'wechat_misconfigured' | 'internal_error' | 'internal_key_unavailable' | 'callback_pending' | 'canceled'
-  | 'scan_busy'
 
 /** Codes the client itself raises. */
 export type ClientErrorCode = 'network_error' | 'no_code' | 'no_platform' | 'malformed_signing_key'

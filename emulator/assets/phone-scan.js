@@ -82,6 +82,68 @@
       }
     }).catch(showError);
   }
+  // Official accounts' parametric QR codes: a follower's scan pushes
+  // SCAN; anyone else sees the account and follows (subscribe) or not.
+  var oa = $("oa-codes");
+  var focusTicket = oa ? oa.getAttribute("data-qrticket") || "" : "";
+  var scannedTicket = false;
+  function result(t) { $("qrcode-result").textContent = t; }
+  function scanTicket(ticket, follow) {
+    var user = me();
+    if (!user) { showError("Choose a user first."); return; }
+    api("POST", "/qrcodes/" + encodeURIComponent(ticket) + "/scan", { user_id: user, follow: follow }).then(function (res) {
+      showError("");
+      if (res.status === "needs_follow") {
+        result("你还没有关注这个公众号 · You do not follow this account yet: follow it to go on.");
+        var li = document.getElementById("qrcode-" + ticket);
+        if (li && !li.querySelector(".follow")) {
+          var f = document.createElement("button");
+          f.className = "primary follow";
+          f.textContent = "关注 · Follow";
+          f.addEventListener("click", function () { scanTicket(ticket, true); });
+          li.appendChild(f);
+        }
+        return;
+      }
+      result(res.status === "pushed" ? "已发送 " + res.event + " 事件 · The " + res.event + " event reached the account's server." :
+        "事件未送达 · The " + (res.event || "") + " event was not delivered (" + res.status + ", " + res.attempts + " attempts).");
+    }).catch(showError);
+  }
+  function refreshCodes() {
+    if (!oa) { return; }
+    api("GET", "/qrcodes").then(function (list) {
+      var ul = $("qrcodes");
+      var keep = {};
+      list.slice(0, 10).forEach(function (c) {
+        keep[c.ticket] = true;
+        if (document.getElementById("qrcode-" + c.ticket)) { return; }
+        var li = document.createElement("li");
+        li.id = "qrcode-" + c.ticket;
+        var title = document.createElement("div");
+        title.className = "title";
+        title.textContent = c.app_name;
+        var meta = document.createElement("div");
+        meta.className = "meta";
+        meta.textContent = "公众号二维码 · scene " + (c.scene_str || c.scene_id);
+        var b = document.createElement("button");
+        b.className = "primary scan";
+        b.textContent = "扫码 · Scan";
+        b.addEventListener("click", function () { scanTicket(c.ticket, false); });
+        li.appendChild(title);
+        li.appendChild(meta);
+        li.appendChild(b);
+        ul.appendChild(li);
+      });
+      Array.prototype.slice.call(ul.children).forEach(function (li) { if (!keep[li.id.slice(7)]) { ul.removeChild(li); } });
+      $("qrcodes-empty").hidden = ul.children.length > 0;
+      if (focusTicket && !scannedTicket && me()) {
+        scannedTicket = true;
+        scanTicket(focusTicket, false);
+      }
+    }).catch(showError);
+  }
   refresh();
+  refreshCodes();
   setInterval(refresh, 2000);
+  setInterval(refreshCodes, 2000);
 })();
