@@ -144,7 +144,7 @@ export interface Client {
   decrypt<T = Record<string, unknown>>(detail: { encryptedData: string; iv: string }): Promise<T>
   /** Exchanges the getPhoneNumber button's code (or its whole e.detail) for the number. */
   phone(code: string | { code: string }): Promise<PhoneNumber>
-  /** Updates the profile through POST /auth/profile: the chooseAvatar file and/or the nickname. */
+  /** Experimental and untested: POST /auth/profile with the chooseAvatar file and/or the nickname. The gateway has no such endpoint yet. */
   profile(fields: { avatarFile?: string; nickname?: string }): Promise<unknown>
   /** Revokes the session on the gateway and forgets it here. */
   logout(): Promise<void>

@@ -195,3 +195,18 @@ test('caller storage is used instead of the platform\'s', { skip }, async () => 
   assert.equal(wx.getStorageSync('wxgate:mp'), '')
   assert.match(JSON.parse(mine.get('wxgate:mp')).token, /^wxgs_/)
 })
+
+test('a phone clock ten minutes off signs with the gateway\'s time', { skip }, async () => {
+  const wx = await newUser('mps')
+  const c = client(wx, { app: 'mps' })
+  const realNow = Date.now
+  Date.now = () => realNow() + 10 * 60e3 // outside the gateway's ±5 minute window
+  try {
+    await c.login()
+    const me = await c.request({ path: '/auth/me' })
+    assert.equal(me.statusCode, 200)
+    assert.equal(wx.stats.request, 2, 'no refused attempt: the login answer\'s Date set the offset')
+  } finally {
+    Date.now = realNow
+  }
+})
