@@ -4,18 +4,35 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// benchClients is how many people log in at once in the benchmarks.
-const benchClients = 64
+// benchClients is how many people log in at once in the benchmarks: 64,
+// or $WXGATE_BENCH_CLIENTS.
+var benchClients = envInt("WXGATE_BENCH_CLIENTS", 64)
 
-// benchPool is the PostgreSQL connection pool of each provider.
-const benchPool = 16
+// benchPool is the PostgreSQL connection pool of each provider: one
+// connection per client (Hydra deadlocks with fewer: every connection idle
+// in a transaction, waiting for another), or $WXGATE_BENCH_POOL.
+// Connections idle for benchIdle are closed, so the provider not being
+// measured holds next to none and both fit in PostgreSQL's default
+// max_connections (100) beside the other tests' connections.
+var benchPool = envInt("WXGATE_BENCH_POOL", benchClients)
+
+const benchIdle = "2s"
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
 
 // provider is one OpenID provider under benchmark: how a person logs in
 // there, once the browser has been sent to its login page.

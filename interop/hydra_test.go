@@ -81,9 +81,9 @@ func startHydra(tb testing.TB) (*hydraStack, error) {
 	u, _ := url.Parse(pgURL)
 	u.Path = "/" + db
 	// Hydra's default pool (2 x CPUs connections) deadlocks under 64
-	// concurrent logins here (every connection idle in a transaction,
-	// waiting for another): give it the pool wxgate gets.
-	dsn := withParam(withParam(u.String(), "max_conns", strconv.Itoa(benchPool)), "max_idle_conns", strconv.Itoa(benchPool))
+	// concurrent logins here: give it the pool wxgate gets.
+	dsn := withParam(withParam(withParam(u.String(), "max_conns", strconv.Itoa(benchPool)),
+		"max_idle_conns", strconv.Itoa(benchPool)), "max_conn_idle_time", benchIdle)
 
 	publicPort, adminPort := freePort(tb), freePort(tb)
 	public := "http://127.0.0.1:" + strconv.Itoa(publicPort)

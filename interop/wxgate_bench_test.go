@@ -39,7 +39,8 @@ func startWxgateBench(tb testing.TB) (*wxgateBench, func(), error) {
 	secret := randHex(20)
 	const redirect = "http://127.0.0.1:9/bench/callback"
 	s, err := startStack(tb, stackOptions{
-		Database:     withParam(withParam(pgURL, "schema", schema), "pool_max_conns", strconv.Itoa(benchPool)),
+		Database: withParam(withParam(withParam(withParam(pgURL, "schema", schema), "pool_max_conns", strconv.Itoa(benchPool)),
+			"pool_max_conn_idle_time", benchIdle), "pool_health_check_period", "1s"),
 		People:       people,
 		NoRateLimits: true, // 64 people on one loopback address
 		Clients: func(string) []oidcClient {
