@@ -138,7 +138,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	qs := r.URL.Query()
 	q := storage.UserQuery{Text: qs.Get("q"), AfterID: qs.Get("after")}
 	if !utf8.ValidString(q.Text) || utf8.RuneCountInString(q.Text) > maxQuery || hasControl(q.Text) {
-		writeError(w, apiErr(http.StatusBadRequest, "invalid_query", "q is up to 100 characters of text (a nickname's part, or a user id)"))
+		writeError(w, apiErr(http.StatusBadRequest, "invalid_query", "q is up to 100 characters of text (the start of a nickname, or a user id)"))
 		return
 	}
 	if q.AfterID != "" && !validID(q.AfterID) {

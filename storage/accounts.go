@@ -17,7 +17,8 @@ const (
 // UserQuery selects users for administration, in id order.
 type UserQuery struct {
 	// Text, if set, selects the user with this id (or merged into one
-	// with it) and users whose nickname contains it.
+	// with it) and users whose nickname starts with it (compared by
+	// bytes: case-sensitive).
 	Text string
 	// AfterID pages: only users with a greater id.
 	AfterID string

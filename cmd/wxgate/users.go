@@ -32,7 +32,7 @@ var usersCommands = []struct {
 	nargs               [2]int // min, max positional arguments
 	request             func(a []string, f usersFlags) (method, path, body string)
 }{
-	{"list", "[--q TEXT] [--limit N] [--after ID]", "list users in id order, or search by nickname part or id", [2]int{0, 0},
+	{"list", "[--q TEXT] [--limit N] [--after ID]", "list users in id order, or search by the start of a nickname or an id", [2]int{0, 0},
 		func(_ []string, f usersFlags) (string, string, string) {
 			v := url.Values{}
 			if f.q != "" {
@@ -142,7 +142,7 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var f usersFlags
 	fs.StringVar(&f.config, "config", os.Getenv("WXGATE_CONFIG"), "the gateway's YAML configuration `file`")
 	if c.name == "list" {
-		fs.StringVar(&f.q, "q", "", "search `text`: a nickname's part, or a user id")
+		fs.StringVar(&f.q, "q", "", "search `text`: the start of a nickname, or a user id")
 		fs.StringVar(&f.after, "after", "", "list users after this `id` (the previous page's last)")
 		fs.IntVar(&f.limit, "limit", 50, "users per page, 1 to 500")
 	}

@@ -27,7 +27,7 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]storage
 		if id <= q.AfterID {
 			continue
 		}
-		if q.Text == "" || id == exact || strings.Contains(u.Nickname, q.Text) {
+		if q.Text == "" || id == exact || strings.HasPrefix(u.Nickname, q.Text) {
 			ids = append(ids, id)
 		}
 	}

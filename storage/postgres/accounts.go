@@ -16,10 +16,13 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]storage
 	query := `SELECT ` + userColumns + ` FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2`
 	args := []any{q.AfterID, q.PageLimit()}
 	if q.Text != "" {
-		query = `SELECT ` + userColumns + ` FROM users u WHERE u.id > $1 AND (
-			u.id = coalesce((SELECT into_id FROM merged_users WHERE id = $3), $3)
-			OR strpos(u.nickname, $4) > 0) ORDER BY u.id LIMIT $2`
-		args = append(args, q.Text, q.Text)
+		// The user with the id, and users whose nickname starts with the
+		// text, compared by bytes: two index look-ups (users_nickname).
+		query = `SELECT ` + userColumns + ` FROM users u WHERE u.id > $1 AND u.id = coalesce((SELECT into_id FROM merged_users WHERE id = $3), $3)
+			UNION
+			SELECT ` + userColumns + ` FROM users u WHERE u.id > $1 AND (u.nickname COLLATE "C") >= $3 AND (u.nickname COLLATE "C") < $3 || chr(1114111)
+			ORDER BY 1 LIMIT $2`
+		args = append(args, q.Text)
 	}
 	var out []storage.User
 	err := s.read(ctx, "search users", func(ctx context.Context) error {

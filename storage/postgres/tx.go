@@ -21,7 +21,6 @@ var _ storage.Tx = linkTx{}
 const (
 	selectUserLocked     = selectUser + ` FOR UPDATE`
 	selectUserKeyShared  = selectUser + ` FOR KEY SHARE`
-	selectUserExistsStmt = `SELECT 1 FROM users WHERE id = $1`
 	absorbIdentitiesStmt = `UPDATE identities SET user_id = $1 WHERE user_id = $2`
 	absorbSessionsStmt   = `UPDATE sessions SET user_id = $1 WHERE user_id = $2`
 	absorbLinksStmt      = `UPDATE links SET user_id = $1 WHERE user_id = $2`
@@ -75,21 +74,16 @@ func (t linkTx) User(ctx context.Context, id string, lock bool) (storage.User, e
 }
 
 func (t linkTx) ResolveUser(ctx context.Context, id string) (string, error) {
-	var into string
-	switch err := t.tx.QueryRow(ctx, selectMergedInto, id).Scan(&into); {
-	case err == nil:
-		return into, nil
-	case !errors.Is(err, pgx.ErrNoRows):
+	// One statement, one snapshot: a merge committing between two
+	// statements could otherwise hide the id in both places.
+	var into *string
+	if err := t.tx.QueryRow(ctx, `SELECT coalesce((SELECT into_id FROM merged_users WHERE id = $1), (SELECT id FROM users WHERE id = $1))`, id).Scan(&into); err != nil {
 		return "", err
 	}
-	var one int
-	if err := t.tx.QueryRow(ctx, selectUserExistsStmt, id).Scan(&one); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return "", errUserNotFound
-		}
-		return "", err
+	if into == nil {
+		return "", errUserNotFound
 	}
-	return id, nil
+	return *into, nil
 }
 
 func (t linkTx) InsertUser(ctx context.Context, u storage.User) error {

@@ -9,9 +9,7 @@ import (
 
 var _ storage.AccountTx = linkTx{}
 
-// SearchUsers implements storage.AccountStore. A nickname search reads
-// every user (SQLite has no index for "contains"); paging by id bounds
-// what it returns.
+// SearchUsers implements storage.AccountStore.
 func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]storage.User, error) {
 	if s.closed.Load() {
 		return nil, errClosed
@@ -19,10 +17,14 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]storage
 	query := `SELECT ` + userColumns + ` FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2`
 	args := []any{q.AfterID, q.PageLimit()}
 	if q.Text != "" {
-		query = `SELECT ` + userColumns + ` FROM users u WHERE u.id > ?1 AND (
-			u.id = coalesce((SELECT into_id FROM merged_users WHERE id = ?3), ?3)
-			OR instr(u.nickname, ?4) > 0) ORDER BY u.id LIMIT ?2`
-		args = append(args, q.Text, q.Text)
+		// The user with the id, and users whose nickname starts with the
+		// text: two index look-ups (users_nickname is in binary order,
+		// and U+10FFFF sorts after every character that may follow).
+		query = `SELECT ` + userColumns + ` FROM users u WHERE u.id > ?1 AND u.id = coalesce((SELECT into_id FROM merged_users WHERE id = ?3), ?3)
+			UNION
+			SELECT ` + userColumns + ` FROM users u WHERE u.id > ?1 AND u.nickname >= ?3 AND u.nickname < ?3 || char(1114111)
+			ORDER BY 1 LIMIT ?2`
+		args = append(args, q.Text)
 	}
 	rows, err := (reads{s}).QueryContext(ctx, query, args...)
 	if err != nil {
