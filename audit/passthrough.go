@@ -36,11 +36,28 @@ const (
 
 // c2sAnchors are what a file must contain for the analysis to run (code2session,
 // jscode2session, Code2Session, getSessionInfo, code_to_session).
-var c2sAnchors = []string{"2session", "2Session", "SessionInfo", "to_session"}
+var c2sAnchors = []string{"2session", "2Session", "SessionInfo", "_to_session"}
 
-// skAnchors are what a file must contain for the session_key-into-a-token
-// analysis to run.
-var skAnchors = []string{"session_key", "sessionKey", "SessionKey", "SESSION_KEY"}
+// hasSessionKeyName reports session_key, sessionKey, SessionKey or
+// SESSION_KEY in text: what a file must contain for the
+// session_key-into-a-token analysis to run. It searches for the rarer
+// "_key", "Key" and "_KEY" and looks back for "session".
+func hasSessionKeyName(text []byte) bool {
+	for _, pat := range []string{"_key", "Key", "_KEY"} {
+		for i := 0; ; {
+			j := bytes.Index(text[i:], []byte(pat))
+			if j < 0 {
+				break
+			}
+			at := i + j
+			if at >= 7 && strings.EqualFold(string(text[at-7:at]), "session") {
+				return true
+			}
+			i = at + 1
+		}
+	}
+	return false
+}
 
 var (
 	reC2SCall = regexp.MustCompile(`(?i)\b(code2session|jscode2session|getSessionInfo|code_to_session|jscode_to_session)\s*\(`)
@@ -96,7 +113,7 @@ type ptFunc struct {
 // passthrough reports the lines of backend code that return jscode2session's
 // answer as a whole.
 func passthrough(text []byte) []hit {
-	if !containsAny(text, c2sAnchors) && !containsAny(text, skAnchors) {
+	if !containsAny(text, c2sAnchors) && !hasSessionKeyName(text) {
 		return nil
 	}
 	p := &ptScan{text: text, lines: splitLines(text), controller: reController.Match(text), funcs: map[string]*ptFunc{}}

@@ -51,6 +51,8 @@ type textScan struct {
 	needles []needle
 	hits    []hit
 	seen    map[[2]int]bool // (rule family, start) of the values already judged
+
+	secretSeen bool // the text holds "ecret" or "ECRET" (for the logged-secret analysis)
 }
 
 func newTextScan(data []byte, r role, needles []needle) *textScan {
@@ -98,6 +100,7 @@ func (t *textScan) appSecrets() {
 	d := t.data
 	for _, pat := range []string{"ecret", "ECRET"} {
 		eachIndex(d, pat, func(p int) {
+			t.secretSeen = true
 			// name = value, name: value, <name>value, 'name', 'value' ...
 			if s, ok := valueStart(d, p, true); ok && hexRunAt(d, s, 32) {
 				t.judgeHex(s)
@@ -499,8 +502,14 @@ func isOpenIDShape(b []byte) bool {
 func (t *textScan) accessTokens() {
 	d := t.data
 	server := t.role == roleServer
-	for _, pat := range []string{"ccess_token", "ccessToken", "CCESS_TOKEN", "ccess-token", "ccesstoken", "CCESSTOKEN"} {
-		eachIndex(d, pat, func(p int) {
+	// Searched as "_token", "Token", "_TOKEN", "-token" (rarer first bytes
+	// than "ccess", so faster) with "ccess" or "CCESS" just before.
+	for _, pat := range []string{"_token", "Token", "_TOKEN", "-token"} {
+		eachIndex(d, pat, func(at int) {
+			p := at - 5
+			if p < 0 || !(string(d[p:at]) == "ccess" || string(d[p:at]) == "CCESS") {
+				return
+			}
 			s, e, ok := valueAfterName(d, p)
 			if !ok || e-s < 32 || !t.once(2, s) {
 				return

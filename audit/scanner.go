@@ -371,7 +371,7 @@ func (s *Scanner) scanText(name string, r role, text []byte, firstLine, reportTo
 	hits := ts.run()
 	if r == roleServer {
 		hits = append(hits, passthrough(text)...)
-		hits = append(hits, secretLogs(name, text)...)
+		hits = append(hits, secretLogs(name, text, ts.secretSeen)...)
 	}
 	if len(hits) == 0 {
 		return nil
