@@ -53,7 +53,7 @@ func newWorld(t *testing.T) *world {
 func (w *world) config(t *testing.T, dir string) *config.Config {
 	t.Helper()
 	limits := "security:\n  rate_limits:\n"
-	for _, r := range []string{"login_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
+	for _, r := range []string{"login_ip", "login_failed_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
 		limits += "    " + r + ": {limit: -1}\n"
 	}
 	y := fmt.Sprintf("listen: 127.0.0.1:0\npublic_url: http://127.0.0.1:1\nwechat:\n  api_base: %s\n  open_base: %s\ndatabase: sqlite:%s/data/wxgate.db\ncache: memory\nkeys_file: %s/data/wxgate.keys\napps:\n  - name: shop\n    type: miniprogram\n    appid: %s\n    secret_env: SHOP_SECRET\n%s",

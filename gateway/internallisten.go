@@ -40,9 +40,7 @@ func (s *Server) InternalHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := path.Clean("/" + r.URL.Path)
 		if !isInternalPath(p) && p != "/healthz" && p != "/readyz" {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`{"error":"not_found","message":"the internal listener serves /internal/, /metrics, /healthz and /readyz only"}` + "\n"))
+			s.writeError(w, r, errNotFound.Msg("no such endpoint on the internal listener: %s (it serves /internal/, /metrics, /healthz and /readyz only)", truncate(p, 128)))
 			return
 		}
 		s.handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), internalListenerKey{}, true)))

@@ -117,7 +117,7 @@ func startStack(tb testing.TB, opt stackOptions) (*stack, error) {
 	}
 	if opt.NoRateLimits {
 		doc["security"] = map[string]any{"rate_limits": map[string]any{
-			"login_ip": map[string]int{"limit": -1}, "login_user": map[string]int{"limit": -1},
+			"login_ip": map[string]int{"limit": -1}, "login_failed_ip": map[string]int{"limit": -1}, "login_user": map[string]int{"limit": -1},
 		}}
 	}
 	raw, err := yaml.Marshal(doc)

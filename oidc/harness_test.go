@@ -152,6 +152,7 @@ apps:
 %ssecurity:
   rate_limits:
     login_ip: {limit: -1}
+    login_failed_ip: {limit: -1}
     login_user: {limit: -1}
 %s  clients:
     - id: site

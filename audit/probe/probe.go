@@ -270,8 +270,8 @@ func (a *auditor) do(ctx context.Context, b *browser, method, u string, body []b
 // ErrRateLimited is returned when the target answers 429: the audit makes
 // about fifty logins in a row from one address, and cannot judge logins
 // the target refuses. Lift the target's login rate limit for the audit
-// (wxgate: security.rate_limits.login_ip.limit: -1).
-var ErrRateLimited = errors.New("audit: the target rate-limits the audit's logins; lift its login rate limit for the audit (for wxgate: security.rate_limits.login_ip.limit: -1) and run it again")
+// (wxgate: security.rate_limits.login_ip.limit and login_failed_ip.limit: -1).
+var ErrRateLimited = errors.New("audit: the target rate-limits the audit's logins; lift its login rate limits for the audit (for wxgate: security.rate_limits.login_ip.limit: -1 and login_failed_ip.limit: -1) and run it again")
 
 func unwrapURLError(err error) error {
 	var ue *url.Error

@@ -2,7 +2,7 @@
 
 /** Every error code the gateway answers with (docs/gateway.md). */
 export type GatewayErrorCode =
-  | 'unauthenticated' | 'session_expired' | 'unauthorized' | 'bad_signature'
+  | 'unauthenticated' | 'session_expired' | 'unauthorized' | 'bad_signature' | 'duplicate_cookie'
   | 'session_key_stale'
   | 'decrypt_failed' | 'data_expired'
   | 'malformed_body' | 'malformed_json' | 'body_too_large' | 'unsupported_media_type' | 'missing_app'

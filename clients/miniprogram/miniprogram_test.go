@@ -70,7 +70,7 @@ func newStack(t *testing.T) *stack {
 	}
 	dir := t.TempDir()
 	limits := "security:\n  rate_limits:\n"
-	for _, r := range []string{"login_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
+	for _, r := range []string{"login_ip", "login_failed_ip", "login_user", "decrypt_ip", "decrypt_user", "phone_ip", "phone_user"} {
 		limits += "    " + r + ": {limit: -1}\n"
 	}
 	y := fmt.Sprintf("listen: 127.0.0.1:0\npublic_url: %s\nwechat:\n  api_base: %s\n  open_base: %s\n  timeout: 5s\ndatabase: sqlite:%s/wxgate.db\ncache: memory\nkeys_file: %s/keys\napps:\n%s%s",

@@ -91,7 +91,7 @@ apps:
 
 // noLoginLimit lifts the gateway's per-IP login rate limit, as docs/audit.md
 // asks: the audit makes about fifty logins in a row from one address.
-const noLoginLimit = "security:\n  rate_limits:\n    login_ip: {limit: -1}\n"
+const noLoginLimit = "security:\n  rate_limits:\n    login_ip: {limit: -1}\n    login_failed_ip: {limit: -1}\n"
 
 // TestGatewayPassesTheAudit: no leak, and no attack succeeds, whether the
 // audit tells a login by a check path or by the callback's cookie.

@@ -16,7 +16,7 @@ function fake(statusCode, data, header) {
 }
 
 const expected = {
-  unauthenticated: AuthError, session_expired: AuthError, unauthorized: AuthError, bad_signature: AuthError,
+  unauthenticated: AuthError, session_expired: AuthError, unauthorized: AuthError, bad_signature: AuthError, duplicate_cookie: AuthError,
   session_key_stale: SessionKeyStaleError, decrypt_failed: DecryptError, data_expired: DecryptError,
   rate_limited: RateLimitError, wechat_rate_limited: RateLimitError,
   storage_unavailable: UnavailableError, wechat_busy: UnavailableError, wechat_timeout: UnavailableError,
