@@ -84,11 +84,13 @@ func (a *app) public() App {
 	return App{AppID: a.appid, Secret: *a.secret.Load(), Type: a.typ, Name: a.name, CallbackDomain: a.callbackDomain, OpenAccount: a.openAccount, ServerSpec: a.server}
 }
 
-// hasAppTokens reports whether the app type has app access tokens. Only
-// official accounts and mini-programs do (an assumption: website and
-// mobile apps have no server APIs that need one).
+// hasAppTokens reports whether the app type has app access tokens:
+// official accounts, mini-programs and mobile apps (which need one for the
+// OpenSDK's QR login; an assumption: website apps have no server APIs that
+// need one).
 func (a *app) hasAppTokens() bool {
-	return a.typ == wechat.AppTypeOfficialAccount || a.typ == wechat.AppTypeMiniProgram
+	return a.typ == wechat.AppTypeOfficialAccount || a.typ == wechat.AppTypeMiniProgram ||
+		a.typ == wechat.AppTypeMobile // for the OpenSDK's QR login (sdkqr.go)
 }
 
 // checkSecret compares s with the app's secret in constant time.

@@ -79,7 +79,8 @@ type Emulator struct {
 	appTokSwept time.Time
 
 	wxacodes wxaCodes
-	oa       oaState // parametric QR codes and follows (oaqrcode.go)
+	oa       oaState    // parametric QR codes and follows (oaqrcode.go)
+	sdk      sdkTickets // the OpenSDK's tickets (sdkqr.go)
 	// pushTimeout and pushClient deliver official accounts' event pushes.
 	pushTimeout time.Duration
 	pushClient  *http.Client
@@ -234,9 +235,9 @@ const (
 )
 
 var apiPaths = []string{pathOAuthToken, pathRefresh, pathSnsAuth, pathUserInfo, pathJSCode, pathCheckSession, pathPhone, pathToken, pathStableToken, pathWXACode,
-	pathUserInfoOA, pathCheckEncrypted, pathPaidUnionID, pathResetSessionKey, pathQRCodeCreate}
+	pathUserInfoOA, pathCheckEncrypted, pathPaidUnionID, pathResetSessionKey, pathQRCodeCreate, pathGetTicket}
 
-var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar, pathShowQRCode}
+var pagePaths = []string{pathQRConnect, pathAuthorize, pathQRCode, pathLongPoll, pathAvatar, pathShowQRCode, pathSDKQRConnect}
 
 func (e *Emulator) routes() {
 	m := http.NewServeMux()
@@ -253,6 +254,7 @@ func (e *Emulator) routes() {
 		pathStableToken:  e.handleStableToken,
 		pathWXACode:      e.handleWXACode,
 		pathQRCodeCreate: e.handleQRCodeCreate,
+		pathGetTicket:    e.handleGetTicket,
 	}
 	e.sdkRoutes(api)
 	for p, h := range api {
@@ -262,6 +264,7 @@ func (e *Emulator) routes() {
 	m.Handle("GET "+pathAuthorize, e.page(pathAuthorize, e.handleAuthorize))
 	m.Handle("GET "+pathQRCode+"/{uuid}", e.page(pathQRCode, e.handleQRCode))
 	m.Handle("GET "+pathShowQRCode, e.page(pathShowQRCode, e.handleShowQRCode))
+	m.Handle("GET "+pathSDKQRConnect, e.page(pathSDKQRConnect, e.handleSDKQRConnect))
 	m.Handle("GET "+pathLongPoll, e.page(pathLongPoll, e.handleLongPoll))
 	m.Handle("GET "+pathAvatar+"/{id}/{size}", e.page(pathAvatar, e.handleAvatar))
 	e.controlRoutes(m)

@@ -57,6 +57,10 @@ func (e *Emulator) handleLongPoll(w http.ResponseWriter, r *http.Request) {
 			last = n
 		}
 	}
+	writePoll := writePoll
+	if q.Get("f") == "json" { // the OpenSDK's form (sdkqr.go)
+		writePoll = writePollJSON
+	}
 	deadline := time.NewTimer(e.longPoll)
 	defer deadline.Stop()
 	for {

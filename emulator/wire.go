@@ -17,6 +17,7 @@ var errmsgs = map[int]string{
 	40029: "invalid code",
 	40030: "invalid refresh_token",
 	40097: "invalid args",
+	40117: "invalid scope",
 	40125: "invalid appsecret",
 	40163: "code been used",
 	40169: "invalid length for scene, or the data is not json string",

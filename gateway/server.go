@@ -280,6 +280,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /auth/miniprogram/scan", s.handleMiniProgramScan)
 	mux.HandleFunc("POST /auth/miniprogram/scan/confirm", s.handleMiniProgramScanConfirm)
 	mux.HandleFunc("POST /auth/miniprogram/scan/cancel", s.handleMiniProgramScanCancel)
+	mux.HandleFunc("POST /auth/mobile/qr-signature", s.handleMobileQRSignature)
 	mux.HandleFunc("GET /wechat/events/{app}", s.handleEventCheck)
 	mux.HandleFunc("POST /wechat/events/{app}", s.handleEvent)
 	mux.Handle("GET /auth/static/", http.StripPrefix("/auth/static/", staticHandler()))
