@@ -24,7 +24,9 @@ const avatarTimeout = 3 * time.Second
 // not fetched again. Failures keep WeChat's URL and are only logged: the
 // login itself succeeded.
 func (s *Server) copyAvatar(ctx context.Context, u storage.User, src string) storage.User {
-	if src == "" {
+	if src == "" || isPlaceholderAvatar(src) {
+		// WeChat's grey default is not a picture of the person: it never
+		// replaces one the user has, and is not copied.
 		return u
 	}
 	h := sha256.Sum256([]byte(src))

@@ -261,8 +261,7 @@ func (s *Server) absorbDecrypted(ctx context.Context, ident storage.Identity, f 
 	}
 	u, err := s.store.UpdateUser(ctx, ident.UserID, func(u storage.User) (storage.User, error) {
 		if nick != "" {
-			u.Nickname, u.Sex = nick, gender
-			u.Province, u.City, u.Country = str("province"), str("city"), str("country")
+			mergeProfile(&u, nick, gender, str("province"), str("city"), str("country"))
 		}
 		if phone != "" {
 			sealed, err := s.seal(fieldPhone, []byte(u.ID), str("phoneNumber"))

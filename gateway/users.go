@@ -222,14 +222,6 @@ func (s *Server) login(r *http.Request, l wechatLogin) (loginAnswer, storage.Lin
 	return ans, res, nil
 }
 
-// applyProfile copies WeChat's profile fields onto the user. The avatar is
-// copyAvatar's business: WeChat's avatar URL is not kept as is.
-func applyProfile(u *storage.User, p *wechat.UserInfo) {
-	u.Nickname = p.Nickname
-	u.Sex = p.Sex
-	u.Province, u.City, u.Country = p.Province, p.City, p.Country
-}
-
 // updateIdentity records what a login changed on the identity.
 func (s *Server) updateIdentity(ctx context.Context, id string, fn func(*storage.Identity) error) (storage.Identity, error) {
 	ident, err := s.store.UpdateIdentity(ctx, id, func(i storage.Identity) (storage.Identity, error) {
