@@ -10,6 +10,7 @@ export type GatewayErrorCode =
   | 'wrong_app_type' | 'app_not_configured' | 'cross_origin' | 'login_blocked' | 'not_found'
   | 'method_not_allowed' | 'session_wrong_app' | 'state_missing' | 'state_invalid' | 'state_cookie_missing'
   | 'state_expired' | 'state_mismatch' | 'login_declined'
+  | 'wrong_app' | 'invalid_method' | 'scan_login_off' | 'no_scan_login' | 'missing_scene' | 'invalid_scene' | 'invalid_scan' | 'invalid_seq' | 'scan_expired' | 'scan_taken' | 'scan_state' | 'scan_wrong_browser' | 'invalid_confirm_token' | 'scan_busy'
   | 'rate_limited' | 'wechat_rate_limited'
   | 'storage_unavailable' | 'wechat_busy' | 'wechat_timeout' | 'wechat_unavailable' | 'wechat_error'
   | 'wechat_misconfigured' | 'internal_error' | 'internal_key_unavailable' | 'callback_pending' | 'canceled'
