@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -178,6 +179,40 @@ func hasControl(s string) bool {
 	return false
 }
 
+// record is what the console and the API show of one user: the user (after
+// following merges), its view, its identities and its sessions.
+type record struct {
+	user       storage.User
+	view       userView
+	identities []identityView
+	sessions   []storage.Session
+}
+
+// userRecord reads a user's record; the ids show only with admin.reveal_ids.
+func (h *Handler) userRecord(ctx context.Context, id string) (record, error) {
+	var rec record
+	u, err := h.o.Store.GetUser(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	rec.user = u
+	if rec.view, err = h.userView(u, h.o.RevealIDs); err != nil {
+		return rec, err
+	}
+	idns, err := h.o.Store.ListIdentities(ctx, u.ID)
+	if err != nil {
+		return rec, err
+	}
+	rec.identities = make([]identityView, len(idns))
+	for i, idn := range idns {
+		if rec.identities[i], err = h.identityView(idn, h.o.RevealIDs); err != nil {
+			return rec, err
+		}
+	}
+	rec.sessions, err = h.o.Store.ListUserSessions(ctx, u.ID)
+	return rec, err
+}
+
 // GET /admin/api/users/{id}
 func (h *Handler) showUser(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
@@ -185,33 +220,12 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := h.o.Store.GetUser(ctx, id)
+	rec, err := h.userRecord(ctx, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	uv, err := h.userView(u, h.o.RevealIDs)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	idns, err := h.o.Store.ListIdentities(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ivs := make([]identityView, len(idns))
-	for i, idn := range idns {
-		if ivs[i], err = h.identityView(idn, h.o.RevealIDs); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	ps, err := h.o.Store.ListUserSessions(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	u, uv, ivs, ps := rec.user, rec.view, rec.identities, rec.sessions
 	body := map[string]any{"user": uv, "identities": ivs, "sessions": sessionViews(ps)}
 	if u.ID != id {
 		body["merged_into"] = u.ID
@@ -440,33 +454,12 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	u, err := h.o.Store.GetUser(ctx, id)
+	rec, err := h.userRecord(ctx, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	uv, err := h.userView(u, h.o.RevealIDs)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	idns, err := h.o.Store.ListIdentities(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ivs := make([]identityView, len(idns))
-	for i, idn := range idns {
-		if ivs[i], err = h.identityView(idn, h.o.RevealIDs); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	ps, err := h.o.Store.ListUserSessions(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	u, uv, ivs, ps := rec.user, rec.view, rec.identities, rec.sessions
 	var events []storage.Event
 	for after := int64(0); ; {
 		page, err := h.o.Store.ListEvents(ctx, storage.EventFilter{UserID: u.ID, AfterID: after, Limit: 500})
