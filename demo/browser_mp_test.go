@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/browsertest"
 )
 
 // TestBrowserMiniProgram checks the demo's mini-program page in a real
@@ -16,33 +17,11 @@ import (
 // user in with one wx.login for three concurrent requests, has the gateway
 // decrypt their profile and fetch their phone number, and logs out.
 func TestBrowserMiniProgram(t *testing.T) {
-	chromium, err := findChromium()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	d := startDemo(t, t.TempDir())
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1000),
-	)
-	defer cancelAlloc()
-	browser, closeBrowser := chromedp.NewContext(allocCtx)
-	defer closeBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", chromium, err)
-	}
-	root := &tab{t: t, dir: artifactsDir(t), emu: emulator.NewClient(d.Emulator, nil), site: d.Site, seen: map[string]bool{}}
+	browser := browsertest.Start(t, ctx, 1100, 1000)
+	root := &tab{t: t, dir: browsertest.ArtifactsDir(t), emu: emulator.NewClient(d.Emulator, nil), site: d.Site, seen: map[string]bool{}}
 	b := root.fresh(t, browser, "miniprogram")
 	until := func(id, want string) {
 		t.Helper()

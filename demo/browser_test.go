@@ -2,10 +2,8 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/browsertest"
 )
 
 // TestBrowserLogin is the demo's promise, checked in a real browser: a
@@ -23,41 +22,13 @@ import (
 // system's Chromium (Debian's chromium package, which `make deps` installs)
 // and saves a screenshot of each step.
 func TestBrowserLogin(t *testing.T) {
-	chromium, err := findChromium()
-	if err != nil {
-		t.Fatal(err)
-	}
-	artifacts := artifactsDir(t)
+	artifacts := browsertest.ArtifactsDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	d := startDemo(t, t.TempDir())
 	emu := emulator.NewClient(d.Emulator, nil)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1000),
-	)
-	defer cancelAlloc()
-	browser, closeBrowser := chromedp.NewContext(allocCtx)
-	defer closeBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", chromium, err)
-	}
+	browser := browsertest.Start(t, ctx, 1100, 1000)
 
 	b := &tab{t: t, dir: artifacts, emu: emu, site: d.Site, seen: map[string]bool{}}
 
@@ -277,43 +248,4 @@ func waitFor(ctx context.Context, cond func() (bool, error)) error {
 		case <-tick.C:
 		}
 	}
-}
-
-// findChromium finds the system's Chromium (or Chrome).
-func findChromium() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("Chromium is missing: the browser test needs it. Install Debian's chromium package " +
-		"(apt-get install chromium; `make deps` does this), or put chromium on PATH")
-}
-
-// artifactsDir is where screenshots go: $WXGATE_ARTIFACTS, else
-// .bin/artifacts at the repository's root.
-func artifactsDir(t *testing.T) string {
-	dir := os.Getenv("WXGATE_ARTIFACTS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := wd
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				t.Fatalf("no go.mod above %s", wd)
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, ".bin", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("creating the artifacts folder: %v", err)
-	}
-	return dir
 }

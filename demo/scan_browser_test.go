@@ -9,42 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/browsertest"
 )
-
-// newChromium starts the system's Chromium for a test, headless.
-func newChromium(t *testing.T, ctx context.Context) context.Context {
-	t.Helper()
-	chromium, err := findChromium()
-	if err != nil {
-		t.Fatal(err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1000),
-	)
-	t.Cleanup(cancelAlloc)
-	browser, closeBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(closeBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", chromium, err)
-	}
-	return browser
-}
 
 // TestBrowserScanLogin is the scan logins in a real browser: the site's
 // "mini-program code" link shows the gateway's scan page; on a second tab
@@ -53,12 +19,12 @@ func newChromium(t *testing.T, ctx context.Context) context.Context {
 // confirms there, and the first tab, waiting by long-poll, ends on the
 // profile page logged in as the same user the website login made.
 func TestBrowserScanLogin(t *testing.T) {
-	artifacts := artifactsDir(t)
+	artifacts := browsertest.ArtifactsDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	d := startDemo(t, t.TempDir())
 	emu := emulator.NewClient(d.Emulator, nil)
-	browser := newChromium(t, ctx)
+	browser := browsertest.Start(t, ctx, 1100, 1000)
 	root := &tab{t: t, dir: artifacts, emu: emu, site: d.Site, seen: map[string]bool{}}
 
 	t.Run("mini-program code", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"debug/buildinfo"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -23,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/wxgate/wxgate/emulator"
+	"github.com/wxgate/wxgate/internal/browsertest"
 )
 
 // oauth2ProxyVersion is the oauth2-proxy release the test runs; the
@@ -40,8 +40,7 @@ const oauth2ProxyVersion = "v7.15.6"
 // of each step go to .bin/artifacts (or $WXGATE_ARTIFACTS).
 func TestOAuth2Proxy(t *testing.T) {
 	proxyBin := oauth2ProxyBinary(t)
-	chromium, err := findChromium()
-	if err != nil {
+	if _, err := browsertest.FindChromium(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -121,7 +120,7 @@ func TestOAuth2Proxy(t *testing.T) {
 		t.Fatalf("oauth2-proxy did not start: %v\n%s", err, proxyLogs.String())
 	}
 
-	b := newChromium(t, ctx, chromium)
+	b := newChromium(t, ctx)
 	b.emu = s.emu
 
 	// The upstream's URL shows oauth2-proxy's sign-in page; its button
@@ -279,33 +278,9 @@ type chromiumTab struct {
 	emu  *emulator.Client
 }
 
-func newChromium(t *testing.T, ctx context.Context, chromium string) *chromiumTab {
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1000, 800),
-	)
-	t.Cleanup(cancelAlloc)
-	tabCtx, closeTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(closeTab)
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("starting Chromium (%s): %v", chromium, err)
-	}
-	return &chromiumTab{t: t, ctx: tabCtx, dir: artifactsDir(t)}
+func newChromium(t *testing.T, ctx context.Context) *chromiumTab {
+	tabCtx := browsertest.Start(t, ctx, 1000, 800)
+	return &chromiumTab{t: t, ctx: tabCtx, dir: browsertest.ArtifactsDir(t)}
 }
 
 func (b *chromiumTab) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -385,28 +360,4 @@ func (b *chromiumTab) wxgateUserID(gwURL string) string {
 		b.t.Fatalf("/auth/me in the browser: %q (%v)", body, err)
 	}
 	return me.User.ID
-}
-
-// findChromium finds the system's Chromium (or Chrome).
-func findChromium() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("Chromium is missing: the oauth2-proxy test needs it. Install Debian's chromium package " +
-		"(apt-get install chromium; .ci/run does this), or put chromium on PATH")
-}
-
-// artifactsDir is where screenshots go: $WXGATE_ARTIFACTS, else
-// .bin/artifacts at the repository's root.
-func artifactsDir(t *testing.T) string {
-	dir := os.Getenv("WXGATE_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), ".bin", "artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("creating the artifacts folder: %v", err)
-	}
-	return dir
 }
