@@ -24,55 +24,24 @@ func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]storage
 			ORDER BY 1 LIMIT $2`
 		args = append(args, q.Text)
 	}
-	var out []storage.User
-	err := s.read(ctx, "search users", func(ctx context.Context) error {
-		out = nil
-		rows, err := s.pool.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return queryAll(ctx, s, "search users", scanUser, query, args...)
 }
 
 // ListUserSessions implements storage.AccountStore.
 func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.Session, error) {
-	var out []storage.Session
-	err := s.read(ctx, "list sessions", func(ctx context.Context) error {
-		out = nil
-		rows, err := s.pool.Query(ctx, `SELECT id, token_hash, user_id, identity_id, app, created_at, last_seen_at, expires_at, signing_key
+	return queryAll(ctx, s, "list sessions", scanSessionRow, `SELECT id, token_hash, user_id, identity_id, app, created_at, last_seen_at, expires_at, signing_key
 			FROM sessions WHERE user_id = $1 ORDER BY created_at, id`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var p storage.Session
-			if err := rows.Scan(&p.ID, &p.TokenHash, &p.UserID, &p.IdentityID, &p.App, &p.CreatedAt, &p.LastSeenAt, &p.ExpiresAt, &p.SigningKey); err != nil {
-				return err
-			}
-			p.TokenHash, p.SigningKey = absent(p.TokenHash), absent(p.SigningKey)
-			p.CreatedAt, p.LastSeenAt, p.ExpiresAt = p.CreatedAt.UTC(), p.LastSeenAt.UTC(), p.ExpiresAt.UTC()
-			out = append(out, p)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+}
+
+// scanSessionRow reads a sessions row of ListUserSessions' columns.
+func scanSessionRow(sc scanner) (storage.Session, error) {
+	var p storage.Session
+	if err := sc.Scan(&p.ID, &p.TokenHash, &p.UserID, &p.IdentityID, &p.App, &p.CreatedAt, &p.LastSeenAt, &p.ExpiresAt, &p.SigningKey); err != nil {
+		return p, err
 	}
-	return out, nil
+	p.TokenHash, p.SigningKey = absent(p.TokenHash), absent(p.SigningKey)
+	p.CreatedAt, p.LastSeenAt, p.ExpiresAt = p.CreatedAt.UTC(), p.LastSeenAt.UTC(), p.ExpiresAt.UTC()
+	return p, nil
 }
 
 // SetBlocked implements storage.AccountStore. The user's row is locked

@@ -55,6 +55,32 @@ type queryer interface {
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs a read (retried as s.read retries) and scans every row it
+// answers with scan.
+func queryAll[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := s.read(ctx, op, func(ctx context.Context) error {
+		out = nil
+		rows, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 const userColumns = `u.id, u.nickname, u.avatar_url, u.sex, u.province, u.city, u.country, u.phone, u.created_at, u.updated_at, u.blocked_at`
 
 func userDest(u *storage.User) []any {
@@ -354,27 +380,7 @@ func (s *Store) ScanIdentities(ctx context.Context, afterID string, limit int) (
 }
 
 func (s *Store) identities(ctx context.Context, op, query string, args ...any) ([]storage.Identity, error) {
-	var out []storage.Identity
-	err := s.read(ctx, op, func(ctx context.Context) error {
-		out = nil
-		rows, err := s.pool.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			i, err := scanIdentity(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, i)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return queryAll(ctx, s, op, scanIdentity, query, args...)
 }
 
 // UpdateIdentity implements storage.UserStore. fn runs inside the
@@ -399,27 +405,7 @@ func (s *Store) UpdateIdentity(ctx context.Context, id string, fn func(storage.I
 // ScanUsers implements storage.UserStore. A limit of 0 or less means 100,
 // as for events.
 func (s *Store) ScanUsers(ctx context.Context, afterID string, limit int) ([]storage.User, error) {
-	var out []storage.User
-	err := s.read(ctx, "scan users", func(ctx context.Context) error {
-		out = nil
-		rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2`, afterID, pageSize(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return queryAll(ctx, s, "scan users", scanUser, `SELECT `+userColumns+` FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2`, afterID, pageSize(limit))
 }
 
 func pageSize(limit int) int {
