@@ -292,15 +292,25 @@ func (h *Handler) merge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"user": uv, "merged": merged})
 }
 
-// GET /admin/api/users/{id}/sessions
-func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
+// pathUser is the user the path's {id} names (after merges), or false once
+// the error is written.
+func (h *Handler) pathUser(w http.ResponseWriter, r *http.Request) (storage.User, bool) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
-		return
+		return storage.User{}, false
 	}
 	u, err := h.o.Store.GetUser(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
+		return storage.User{}, false
+	}
+	return u, true
+}
+
+// GET /admin/api/users/{id}/sessions
+func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.pathUser(w, r)
+	if !ok {
 		return
 	}
 	ps, err := h.o.Store.ListUserSessions(r.Context(), u.ID)
@@ -313,13 +323,8 @@ func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
 
 // DELETE /admin/api/users/{id}/sessions: log out everywhere.
 func (h *Handler) revokeAll(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
+	u, ok := h.pathUser(w, r)
 	if !ok {
-		return
-	}
-	u, err := h.o.Store.GetUser(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	n, err := h.o.Store.DeleteUserSessions(r.Context(), u.ID)
